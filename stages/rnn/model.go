@@ -332,14 +332,6 @@ func (m *Model) Validate() error {
 	return nil
 }
 
-func dot(a, b []float64) float64 {
-	s := 0.0
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
-}
-
 func resize(s []float64, n int) []float64 {
 	if cap(s) >= n {
 		return s[:n]
