@@ -11,10 +11,10 @@ import (
 type Kind int
 
 const (
-	Float Kind = iota // float64
-	Int               // int64
-	String            // string
-	Bool              // bool
+	Float  Kind = iota // float64
+	Int                // int64
+	String             // string
+	Bool               // bool
 )
 
 func (k Kind) String() string {
