@@ -73,7 +73,8 @@ func ReadParquet(r io.ReaderAt, size int64) (t *Table, err error) {
 // ScanParquet calls fn with one table per row group holding only the named
 // columns, in the file's order (nil means all columns; an unknown name is an
 // error). Each chunk is freshly allocated, so fn may keep it; memory held is
-// one row group of the selected columns. Every chunk carries the file's
+// one row group of the selected columns. A file without row groups gives one
+// call with an empty table, so fn always sees the columns. Every chunk carries the file's
 // metadata as Meta. An error returned by fn stops the scan and is returned.
 func ScanParquet(r io.ReaderAt, size int64, columns []string, fn func(chunk *Table) error) (err error) {
 	inCallback := false
@@ -89,6 +90,11 @@ func ScanParquet(r io.ReaderAt, size int64, columns []string, fn func(chunk *Tab
 	}
 	if err := pf.checkRows(pf.f.NumRows()); err != nil {
 		return err
+	}
+	if len(pf.f.RowGroups()) == 0 {
+		// No rows: one empty chunk, so the caller still sees the columns.
+		inCallback = true
+		return fn(pf.newTable(0))
 	}
 	var row int64
 	for _, rg := range pf.f.RowGroups() {
