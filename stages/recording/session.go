@@ -31,6 +31,9 @@ type Photometry struct {
 	Source  string    // file it came from
 	// SignalName and ControlName say which channel is which (e.g. "Region1G 470nm").
 	SignalName, ControlName string
+	// Notes are facts about the trace for the user (e.g. frames dropped); Open
+	// adds them to Session.Notes.
+	Notes []string
 }
 
 // Event is one behavioural event.
