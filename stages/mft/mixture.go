@@ -528,6 +528,44 @@ func (s *System) EffectiveGain(kappa []float64, p int) float64 {
 	return sum / s.alpha[p]
 }
 
+// MeanGain is population p's mean multiplicative NE gain at nu, E_p[e^l] =
+// exp(mu_l + sigma_l^2 / 2) with l = gamma . f(nu): of the output for pregain, of the
+// transfer function's slope for postgain; 1 for the other variants.
+func (mx *Mixture) MeanGain(nu float64, p int) float64 {
+	if mx.Variant != rnn.PreGain && mx.Variant != rnn.PostGain {
+		return 1
+	}
+	_, muL, varL := mx.neMoments(nu, p)
+	return math.Exp(muL + varL/2)
+}
+
+// MeanShift is population p's mean additive NE input at nu, E_p[beta . f(nu)], for
+// additive; 0 for the other variants.
+func (mx *Mixture) MeanShift(nu float64, p int) float64 {
+	if mx.Variant != rnn.Additive {
+		return 0
+	}
+	_, mu, _ := mx.neMoments(nu, p)
+	return mu
+}
+
+// neMoments returns f(nu) and the mean and variance of the NE parameters' combination
+// with it (beta . f or gamma . f) in population p.
+func (mx *Mixture) neMoments(nu float64, p int) (f []float64, mu, variance float64) {
+	f = make([]float64, mx.K)
+	rnn.Basis(nu, f)
+	dt := mx.ParamDim()
+	ne := 2*mx.R + 1
+	pop := &mx.Pops[p]
+	for k := 0; k < mx.K && ne+k < dt; k++ {
+		mu += f[k] * pop.Mean[ne+k]
+		for j := 0; j < mx.K && ne+j < dt; j++ {
+			variance += f[k] * f[j] * pop.Cov[(ne+k)*dt+ne+j]
+		}
+	}
+	return f, mu, variance
+}
+
 func dot(a, b []float64) float64 {
 	s := 0.0
 	for i := range a {
