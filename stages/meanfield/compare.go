@@ -95,12 +95,12 @@ func firstErr(errs ...error) error {
 
 // comparison is one NE level present in both analyses.
 type comparison struct {
-	nu                 float64
+	nu                  float64
 	rnnRegime, mfRegime string
-	agree              bool
-	rnnTau1S, mfTau1S  float64
+	agree               bool
+	rnnTau1S, mfTau1S   float64
 	rnnStable, mfStable int
-	fpDistance         float64
+	fpDistance          float64
 }
 
 // nuTolerance matches NE levels of the two analyses (both are i / (grid - 1)).

@@ -115,7 +115,9 @@ func Run(ctx task.Context) error {
 		{"pop_stats", func() error { return ctx.WriteTable("pop_stats", popStatsTable(red.Mixture)) }},
 		{"gains", func() error { return ctx.WriteTable("gains", gainsTable(sweep, red.Mixture)) }},
 		{"couplings", func() error { return ctx.WriteTable("couplings", couplingsTable(sweep, len(red.Mixture.Pops))) }},
-		{"mf_fixed_points", func() error { return ctx.WriteTable("mf_fixed_points", fixedPointsTable(sweep, red.Mixture.LatentDim())) }},
+		{"mf_fixed_points", func() error {
+			return ctx.WriteTable("mf_fixed_points", fixedPointsTable(sweep, red.Mixture.LatentDim()))
+		}},
 		{"mf_levels", func() error { return ctx.WriteTable("mf_levels", levelsTable(sweep)) }},
 		{"comparison", func() error { return ctx.WriteTable("comparison", comparisonTable(cmp)) }},
 	}
