@@ -389,39 +389,3 @@ func dot(a, b []float64) float64 {
 	}
 	return s0 + s1
 }
-
-// expRow sets dst_i = exp(src_i).
-func expRow(dst, src []float64) {
-	src = src[:len(dst)]
-	for i, x := range src {
-		if !(x > -708 && x < 709) {
-			dst[i] = expFast(x)
-			continue
-		}
-		z := x*(64*log2e) + shifter
-		nn := int64(bitsOf(z)<<13) >> 13
-		kf := z - shifter
-		r := (x - kf*(ln2Hi/64)) - kf*(ln2Lo/64)
-		q := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
-		dst[i] = fromBits(bitsOf(exp2Table[nn&63])+uint64(nn>>6)<<52) * q
-	}
-}
-
-// tanhRow sets dst_i = tanh(src_i).
-func tanhRow(dst, src []float64) {
-	src = src[:len(dst)]
-	for i, x := range src {
-		if !(x > -19 && x < 19) {
-			dst[i] = tanhFast(x)
-			continue
-		}
-		x2 := 2 * x
-		z := x2*(64*log2e) + shifter
-		nn := int64(bitsOf(z)<<13) >> 13
-		kf := z - shifter
-		r := (x2 - kf*(ln2Hi/64)) - kf*(ln2Lo/64)
-		q := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
-		e := fromBits(bitsOf(exp2Table[nn&63])+uint64(nn>>6)<<52) * q
-		dst[i] = (e - 1) / (e + 1)
-	}
-}
