@@ -1,0 +1,53 @@
+package gmm
+
+import (
+	"fmt"
+	"math"
+)
+
+// NumParams is the number of free parameters of a k-component mixture with full
+// covariances in dimension d: k - 1 weights, k d means, k d (d + 1) / 2 covariances.
+func NumParams(k, d int) int { return k - 1 + k*d + k*d*(d+1)/2 }
+
+// BIC is the Bayesian information criterion -2 logLik + p log n of a k-component
+// full-covariance mixture fitted to n points in dimension d (smaller is better).
+func BIC(logLik float64, k, d, n int) float64 {
+	return -2*logLik + float64(NumParams(k, d))*math.Log(float64(n))
+}
+
+// Selection is the outcome of Select.
+type Selection struct {
+	K    int       // the selected number of components
+	Fits []*Result // Fits[k-1] is the k-component fit
+	BIC  []float64 // BIC[k-1] of Fits[k-1]
+}
+
+// Best is the fit with the selected number of components.
+func (s *Selection) Best() *Result { return s.Fits[s.K-1] }
+
+// Select fits mixtures of 1..kmax components to the n points of x (row-major n x d)
+// and picks the number with the smallest BIC (ties to fewer components). kmax is
+// capped at n. Each k uses Settings as given (same seed: fits are reproducible one by
+// one).
+func Select(x []float64, d, kmax int, s *Settings) (*Selection, error) {
+	n := checkShape(x, d)
+	if kmax < 1 {
+		return nil, fmt.Errorf("gmm: kmax %d < 1", kmax)
+	}
+	if kmax > n {
+		kmax = n
+	}
+	sel := &Selection{K: 1}
+	for k := 1; k <= kmax; k++ {
+		fit, err := Fit(x, d, k, s)
+		if err != nil {
+			return nil, err
+		}
+		sel.Fits = append(sel.Fits, fit)
+		sel.BIC = append(sel.BIC, BIC(fit.LogLik, k, d, n))
+		if sel.BIC[k-1] < sel.BIC[sel.K-1] {
+			sel.K = k
+		}
+	}
+	return sel, nil
+}

@@ -1,0 +1,241 @@
+package gmm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// log2Pi is log(2 pi).
+var log2Pi = math.Log(2 * math.Pi)
+
+// Mixture is a Gaussian mixture in R^D with K components. Slices are row-major:
+// Means is K x D, Covs is K blocks of D x D.
+type Mixture struct {
+	K, D    int
+	Weights []float64
+	Means   []float64
+	Covs    []float64
+
+	// Prepared by factor: the lower Cholesky factor L_k of each covariance (K blocks
+	// of D x D, Sigma_k = L_k L_k^T) and log w_k - D/2 log 2 pi - log det L_k.
+	chol    []float64
+	logNorm []float64
+}
+
+// NewMixture allocates a mixture of k components in dimension d with zero parameters.
+func NewMixture(k, d int) *Mixture {
+	return &Mixture{K: k, D: d, Weights: make([]float64, k), Means: make([]float64, k*d),
+		Covs: make([]float64, k*d*d), chol: make([]float64, k*d*d), logNorm: make([]float64, k)}
+}
+
+// Clone returns a deep copy.
+func (m *Mixture) Clone() *Mixture {
+	c := *m
+	c.Weights = append([]float64(nil), m.Weights...)
+	c.Means = append([]float64(nil), m.Means...)
+	c.Covs = append([]float64(nil), m.Covs...)
+	c.chol = append([]float64(nil), m.chol...)
+	c.logNorm = append([]float64(nil), m.logNorm...)
+	return &c
+}
+
+// Mean returns component k's mean (a view).
+func (m *Mixture) Mean(k int) []float64 { return m.Means[k*m.D : (k+1)*m.D] }
+
+// Cov returns component k's covariance, row-major D x D (a view).
+func (m *Mixture) Cov(k int) []float64 { return m.Covs[k*m.D*m.D : (k+1)*m.D*m.D] }
+
+// factor computes the Cholesky factors and normalising constants with gonum's
+// Cholesky. A component of weight 0 gets log normaliser -Inf and is never chosen.
+// It reports false when a covariance of a live component is not positive definite.
+func (m *Mixture) factor() bool {
+	d := m.D
+	if len(m.chol) != m.K*d*d {
+		m.chol = make([]float64, m.K*d*d)
+		m.logNorm = make([]float64, m.K)
+	}
+	var chol mat.Cholesky
+	var lower mat.TriDense
+	sym := mat.NewSymDense(d, nil)
+	for k := 0; k < m.K; k++ {
+		if !(m.Weights[k] > 0) {
+			m.logNorm[k] = math.Inf(-1)
+			continue
+		}
+		cov := m.Cov(k)
+		for a := 0; a < d; a++ {
+			for b := a; b < d; b++ {
+				// Symmetrise: round-off may leave the stored matrix a hair off.
+				sym.SetSym(a, b, 0.5*(cov[a*d+b]+cov[b*d+a]))
+			}
+		}
+		if !chol.Factorize(sym) {
+			return false
+		}
+		chol.LTo(&lower)
+		l := m.chol[k*d*d : (k+1)*d*d]
+		for a := 0; a < d; a++ {
+			for b := 0; b < d; b++ {
+				l[a*d+b] = lower.At(a, b)
+			}
+		}
+		m.logNorm[k] = math.Log(m.Weights[k]) - 0.5*float64(d)*log2Pi - 0.5*chol.LogDet()
+	}
+	return true
+}
+
+// Prepare validates the parameters and precomputes what density evaluation needs; call
+// it after setting Weights, Means and Covs by hand. It fails when a weight is negative,
+// the weights do not sum to 1 (within 1e-9), a value is not finite, or a covariance of a
+// component with positive weight is not positive definite.
+func (m *Mixture) Prepare() error {
+	if len(m.Weights) != m.K || len(m.Means) != m.K*m.D || len(m.Covs) != m.K*m.D*m.D {
+		return fmt.Errorf("gmm: mixture slices do not match K=%d, D=%d", m.K, m.D)
+	}
+	sum := 0.0
+	for k, w := range m.Weights {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return fmt.Errorf("gmm: weight %d is %v", k, w)
+		}
+		sum += w
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		return fmt.Errorf("gmm: weights sum to %v, want 1", sum)
+	}
+	for _, s := range [][]float64{m.Means, m.Covs} {
+		for _, v := range s {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("gmm: parameter %v is not finite", v)
+			}
+		}
+	}
+	if !m.factor() {
+		return fmt.Errorf("gmm: a covariance is not positive definite")
+	}
+	return nil
+}
+
+// logJoint fills lp (length K) with log w_k + log N(x; mu_k, Sigma_k), using z (length
+// D) as scratch, and returns log p(x) by log-sum-exp.
+func (m *Mixture) logJoint(x, lp, z []float64) float64 {
+	d := m.D
+	best := math.Inf(-1)
+	for k := 0; k < m.K; k++ {
+		if math.IsInf(m.logNorm[k], -1) {
+			lp[k] = math.Inf(-1)
+			continue
+		}
+		mu := m.Means[k*d : (k+1)*d]
+		l := m.chol[k*d*d : (k+1)*d*d]
+		// Forward substitution L z = x - mu; the Mahalanobis distance is |z|^2.
+		maha := 0.0
+		for a := 0; a < d; a++ {
+			s := x[a] - mu[a]
+			row := l[a*d : a*d+a]
+			for b, v := range row {
+				s -= v * z[b]
+			}
+			z[a] = s / l[a*d+a]
+			maha += z[a] * z[a]
+		}
+		lp[k] = m.logNorm[k] - 0.5*maha
+		if lp[k] > best {
+			best = lp[k]
+		}
+	}
+	if math.IsInf(best, -1) {
+		return best
+	}
+	s := 0.0
+	for _, v := range lp {
+		s += math.Exp(v - best)
+	}
+	return best + math.Log(s)
+}
+
+// Posterior returns, for the n points of x (row-major n x D), the responsibilities
+// r_ik = P(component k | x_i) (row-major n x K), the most probable component of each
+// point (ties to the lower index), and the log-likelihood sum_i log p(x_i). The mixture
+// must be prepared (by Fit or Prepare).
+func (m *Mixture) Posterior(x []float64) (resp []float64, labels []int, logLik float64) {
+	n := checkShape(x, m.D)
+	resp = make([]float64, n*m.K)
+	labels = make([]int, n)
+	z := make([]float64, m.D)
+	for i := 0; i < n; i++ {
+		r := resp[i*m.K : (i+1)*m.K]
+		lx := m.logJoint(x[i*m.D:(i+1)*m.D], r, z)
+		logLik += lx
+		best := 0
+		for k := range r {
+			r[k] = math.Exp(r[k] - lx)
+			if r[k] > r[best] {
+				best = k
+			}
+		}
+		labels[i] = best
+	}
+	return resp, labels, logLik
+}
+
+// LogLikelihood is sum_i log p(x_i) for the n points of x (row-major n x D).
+func (m *Mixture) LogLikelihood(x []float64) float64 {
+	n := checkShape(x, m.D)
+	lp := make([]float64, m.K)
+	z := make([]float64, m.D)
+	s := 0.0
+	for i := 0; i < n; i++ {
+		s += m.logJoint(x[i*m.D:(i+1)*m.D], lp, z)
+	}
+	return s
+}
+
+// Sample draws n points from the mixture: a component k with probability w_k, then
+// mu_k + L_k xi with xi standard normal. It returns the points (row-major n x D) and
+// their components. The mixture must be prepared.
+func (m *Mixture) Sample(n int, rng *rand.Rand) (x []float64, labels []int) {
+	d := m.D
+	x = make([]float64, n*d)
+	labels = make([]int, n)
+	xi := make([]float64, d)
+	for i := 0; i < n; i++ {
+		u := rng.Float64()
+		k, cum := 0, 0.0
+		for k = 0; k < m.K-1; k++ {
+			cum += m.Weights[k]
+			if u < cum {
+				break
+			}
+		}
+		for k > 0 && !(m.Weights[k] > 0) { // round-off must not pick an empty component
+			k--
+		}
+		labels[i] = k
+		for a := range xi {
+			xi[a] = rng.NormFloat64()
+		}
+		mu := m.Mean(k)
+		l := m.chol[k*d*d : (k+1)*d*d]
+		row := x[i*d : (i+1)*d]
+		for a := 0; a < d; a++ {
+			s := mu[a]
+			for b := 0; b <= a; b++ {
+				s += l[a*d+b] * xi[b]
+			}
+			row[a] = s
+		}
+	}
+	return x, labels
+}
+
+// checkShape returns the number of rows of x with d columns; a length that is not a
+// multiple of d is a programmer error.
+func checkShape(x []float64, d int) int {
+	if d <= 0 || len(x)%d != 0 {
+		panic(fmt.Sprintf("gmm: %d values do not form rows of %d", len(x), d))
+	}
+	return len(x) / d
+}
