@@ -59,7 +59,7 @@ func OpenWithConfig(dir string, cfg *Config) (*Session, error) {
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, ConfigFile), err)
 	}
-	s := &Session{ID: cfg.ID, Dir: dir, Keep: slices.Clone(cfg.KeepLabels())}
+	s := &Session{ID: cfg.ID, Dir: dir, Keep: slices.Clone(cfg.KeepLabels()), BlockSeconds: cfg.BlockSeconds}
 	if s.ID == "" {
 		s.ID = filepath.Base(filepath.Clean(dir))
 	}
@@ -86,33 +86,8 @@ func OpenWithConfig(dir string, cfg *Config) (*Session, error) {
 		s.Notes = append(s.Notes, fmt.Sprintf("window_s: only %g-%g s analysed", w[0], w[1]))
 	}
 	s.Spikes = src
-	if err := s.countSpikes(units); err != nil {
+	if err := s.checkSpikes(units, start, end, cfg.WindowSeconds != nil, windowNote(cfg)); err != nil {
 		return nil, err
-	}
-	if s.EndSeconds < end || cfg.WindowSeconds != nil {
-		s.EndSeconds = end
-	}
-	s.StartSeconds = start
-	if !(s.EndSeconds > s.StartSeconds) {
-		return nil, fmt.Errorf("%s: the recording spans %g-%g s: no duration", src.Describe(), s.StartSeconds, s.EndSeconds)
-	}
-	keep := map[string]bool{}
-	for _, l := range s.Keep {
-		keep[l] = true
-	}
-	nKept := 0
-	for _, u := range s.Units {
-		if keep[u.Label] {
-			nKept++
-			if u.Spikes == 0 {
-				return nil, fmt.Errorf("%s: unit %d (label %s, which session.yaml keeps) has no spikes%s",
-					src.Describe(), u.ID, u.Label, windowNote(cfg))
-			}
-		}
-	}
-	if nKept == 0 {
-		return nil, fmt.Errorf("%s: no unit has a label to keep (%s); labels found: %s",
-			src.Describe(), strings.Join(s.Keep, ", "), strings.Join(labelsOf(s.Units), ", "))
 	}
 
 	// Photometry.
@@ -128,8 +103,76 @@ func OpenWithConfig(dir string, cfg *Config) (*Session, error) {
 		ev[i].Time += cfg.ClockOffsetSeconds
 	}
 	s.Events = append(s.Events, ev...)
-	s.finishEvents(cfg)
+	s.finishEvents()
 	return s, nil
+}
+
+// checkSpikes counts and checks the spikes (countSpikes), sets the span (start;
+// end extended to the last spike unless fixed) and checks every kept unit spikes.
+func (s *Session) checkSpikes(units []Unit, start, end float64, fixedEnd bool, where string) error {
+	if err := s.countSpikes(units); err != nil {
+		return err
+	}
+	if s.EndSeconds < end || fixedEnd {
+		s.EndSeconds = end
+	}
+	s.StartSeconds = start
+	src := s.Spikes
+	if !(s.EndSeconds > s.StartSeconds) {
+		return fmt.Errorf("%s: the recording spans %g-%g s: no duration", src.Describe(), s.StartSeconds, s.EndSeconds)
+	}
+	keep := map[string]bool{}
+	for _, l := range s.Keep {
+		keep[l] = true
+	}
+	nKept := 0
+	for _, u := range s.Units {
+		if keep[u.Label] {
+			nKept++
+			if u.Spikes == 0 {
+				return fmt.Errorf("%s: unit %d (label %s, which session.yaml keeps) has no spikes%s",
+					src.Describe(), u.ID, u.Label, where)
+			}
+		}
+	}
+	if nKept == 0 {
+		return fmt.Errorf("%s: no unit has a label to keep (%s); labels found: %s",
+			src.Describe(), strings.Join(s.Keep, ", "), strings.Join(labelsOf(s.Units), ", "))
+	}
+	return nil
+}
+
+// Check applies Open's checks to a session built in memory (e.g. by the
+// ground-truth generator): it recounts every unit's spikes (keeping the labels of
+// s.Units), checks spike times, the photometry trace and its coverage of
+// [StartSeconds, EndSeconds] (EndSeconds is extended to the last spike), and
+// sorts the events, dropping those outside the recording. Keep defaults to
+// ["good"].
+func Check(s *Session) error {
+	if s.Spikes == nil {
+		return fmt.Errorf("session %s: no spike source", s.ID)
+	}
+	if len(s.Keep) == 0 {
+		s.Keep = []string{"good"}
+	}
+	units := s.Units
+	s.Units = nil
+	if err := s.checkSpikes(units, s.StartSeconds, s.EndSeconds, false, ""); err != nil {
+		return err
+	}
+	if p := s.Photometry; p != nil {
+		if err := checkPhotometry(p); err != nil {
+			return err
+		}
+		if err := s.checkCoverage(p, 0); err != nil {
+			return err
+		}
+		if p.RateHz == 0 {
+			p.RateHz = nominalRate(p.Time)
+		}
+	}
+	s.finishEvents()
+	return nil
 }
 
 func windowNote(cfg *Config) string {
@@ -279,15 +322,8 @@ func (s *Session) openPhotometry(dir string, cfg *Config) error {
 			p.Control = p.Control[lo:hi]
 		}
 	}
-	n := len(p.Time)
-	if n < 2 || p.Time[0] > s.StartSeconds+PhotometryToleranceSeconds || p.Time[n-1] < s.EndSeconds-PhotometryToleranceSeconds {
-		span := "no samples"
-		if n > 0 {
-			span = fmt.Sprintf("%.3f-%.3f s", p.Time[0], p.Time[n-1])
-		}
-		return fmt.Errorf("%s: the photometry spans %s on the spike clock (clock_offset_s %g) but the recording spans %.3f-%.3f s: "+
-			"the trace must cover it to within %g s at each end (set window_s in session.yaml to analyse only the covered part)",
-			p.Source, span, off, s.StartSeconds, s.EndSeconds, PhotometryToleranceSeconds)
+	if err := s.checkCoverage(p, off); err != nil {
+		return err
 	}
 	if p.RateHz == 0 {
 		p.RateHz = nominalRate(p.Time)
@@ -298,6 +334,22 @@ func (s *Session) openPhotometry(dir string, cfg *Config) error {
 	s.Notes = append(s.Notes, p.Notes...)
 	s.Photometry = p
 	s.Events = append(s.Events, ev...)
+	return nil
+}
+
+// checkCoverage checks the trace covers the recording to within
+// PhotometryToleranceSeconds at each end.
+func (s *Session) checkCoverage(p *Photometry, off float64) error {
+	n := len(p.Time)
+	if n < 2 || p.Time[0] > s.StartSeconds+PhotometryToleranceSeconds || p.Time[n-1] < s.EndSeconds-PhotometryToleranceSeconds {
+		span := "no samples"
+		if n > 0 {
+			span = fmt.Sprintf("%.3f-%.3f s", p.Time[0], p.Time[n-1])
+		}
+		return fmt.Errorf("%s: the photometry spans %s on the spike clock (clock_offset_s %g) but the recording spans %.3f-%.3f s: "+
+			"the trace must cover it to within %g s at each end (set window_s in session.yaml to analyse only the covered part)",
+			p.Source, span, off, s.StartSeconds, s.EndSeconds, PhotometryToleranceSeconds)
+	}
 	return nil
 }
 
@@ -339,7 +391,7 @@ func nominalRate(t []float64) float64 {
 
 // finishEvents sorts the events (by time, then label, so ties are ordered the
 // same way every run) and drops those outside the recording.
-func (s *Session) finishEvents(cfg *Config) {
+func (s *Session) finishEvents() {
 	sort.SliceStable(s.Events, func(i, j int) bool {
 		a, b := s.Events[i], s.Events[j]
 		if a.Time != b.Time {

@@ -54,6 +54,9 @@ type Session struct {
 	StartSeconds, EndSeconds float64
 	// Keep lists the unit labels to keep (from session.yaml; default ["good"]).
 	Keep []string
+	// BlockSeconds is session.yaml's block_s (0 when not set): it overrides
+	// preprocess.block_s for this session.
+	BlockSeconds float64
 	// Notes are facts the importer wants the user to see (e.g. "no control channel:
 	// bleaching correction only").
 	Notes []string
