@@ -2,6 +2,7 @@ package mft
 
 import (
 	"math"
+	"sort"
 	"sync"
 
 	"gonum.org/v1/gonum/integrate/quad"
@@ -83,7 +84,10 @@ func DPhi(mu, delta float64) float64 { return Gauss(mu, delta).D1 }
 
 // quadRule holds nodes and weights: for Gauss-Hermite, z nodes and probability
 // weights (summing to 1); for the sinh rule, y nodes and weights h cosh(s) sech^2(y).
-type quadRule struct{ x, w []float64 }
+type quadRule struct {
+	x, w []float64
+	cum  []float64 // cum[i] = w[0] + ... + w[i-1] (sinh rule only)
+}
 
 // tier is the rule used for delta up to maxDelta. The boundaries and node counts come
 // from the error tables of TestGaussAccuracy (each tier is accurate to about 1e-12
@@ -127,7 +131,7 @@ func initRules() {
 					x[j] *= math.Sqrt2
 					w[j] /= math.SqrtPi
 				}
-				tr.rule = quadRule{x, w}
+				tr.rule = quadRule{x: x, w: w}
 				continue
 			}
 			sMax := math.Asinh(sinhYMax)
@@ -138,6 +142,10 @@ func initRules() {
 				c := 1 / math.Cosh(y)
 				tr.rule.x = append(tr.rule.x, y)
 				tr.rule.w = append(tr.rule.w, tr.step*math.Cosh(s)*c*c)
+			}
+			tr.rule.cum = make([]float64, len(tr.rule.w)+1)
+			for j, w := range tr.rule.w {
+				tr.rule.cum[j+1] = tr.rule.cum[j] + w
 			}
 		}
 	})
@@ -160,32 +168,36 @@ func hermiteAverages(r *quadRule, mu, delta float64) Averages {
 	return a
 }
 
+// sinhWindow is the half-width, in units of sqrt(delta), beyond which a node adds
+// nothing but its weight: erf((mu - y) / sqrt(2 delta)) is +-1 to double precision
+// (erfc(6) = 2e-17) and exp(-(y - mu)^2 / (2 delta)) < 3e-16 once |y - mu| >= 6 sqrt(2)
+// sqrt(delta) = 8.49 sqrt(delta).
+const sinhWindow = 8.5
+
 func sinhAverages(r *quadRule, mu, delta float64, withPhi bool) Averages {
 	inv2d := 1 / (2 * delta)
 	invS2d := 1 / math.Sqrt(2*delta)
+	half := sinhWindow * math.Sqrt(delta)
+	// Nodes are sorted; only those within the window need exp and erf.
+	lo := sort.SearchFloat64s(r.x, mu-half)
+	hi := sort.SearchFloat64s(r.x, mu+half)
 	var a Averages
 	var g1, g2, g3 float64
-	for i, y := range r.x {
+	for i := lo; i < hi; i++ {
 		w := r.w[i]
-		u := y - mu
+		u := r.x[i] - mu
 		g := w * math.Exp(-u*u*inv2d)
 		g1 += g
 		g2 += g * u
 		g3 += g * u * u
 	}
 	if withPhi {
-		for i, y := range r.x {
-			// erf saturates to +-1 in double precision beyond |x| = 6.
-			switch x := (y - mu) * invS2d; {
-			case x >= 6:
-				a.Phi -= r.w[i]
-			case x <= -6:
-				a.Phi += r.w[i]
-			default:
-				a.Phi -= r.w[i] * math.Erf(x)
-			}
+		// Below the window erf = +1, above it -1.
+		phi := r.cum[lo] - (r.cum[len(r.x)] - r.cum[hi])
+		for i := lo; i < hi; i++ {
+			phi -= r.w[i] * math.Erf((r.x[i]-mu)*invS2d)
 		}
-		a.Phi *= 0.5
+		a.Phi = 0.5 * phi
 	}
 	norm := 1 / math.Sqrt(2*math.Pi*delta)
 	a.D1 = norm * g1

@@ -291,3 +291,22 @@ func TestMeanGainAndShift(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSystem times one velocity and one Jacobian of a two-population rank-two
+// postgain mixture (randomMixture) at a typical latent state.
+func BenchmarkSystem(b *testing.B) {
+	s := randomMixture(rnn.PostGain, 3).At(0.8, nil)
+	kappa := []float64{0.6, -0.4}
+	v, j := make([]float64, 2), make([]float64, 4)
+	b.Logf("%d components", len(s.comps))
+	b.Run("velocity", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			s.Velocity(kappa, v)
+		}
+	})
+	b.Run("jacobian", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			s.Jacobian(kappa, j)
+		}
+	})
+}
