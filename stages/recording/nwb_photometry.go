@@ -330,18 +330,19 @@ func nwbPick(path string, chans []*nwbChannel, cfg *Config) (sig, ctl *nwbChanne
 		if c == sig || c == ctl {
 			continue
 		}
-		switch {
-		case wantSig > 0 && c.wavelength > 0 && math.Abs(c.wavelength-wantSig) <= 5:
+		near := func(nm float64) bool { return nm > 0 && c.wavelength > 0 && math.Abs(c.wavelength-nm) <= 5 }
+		// A wavelength given in session.yaml overrides the default rule for
+		// its role: other sensors (or controls) are then neither.
+		switch role := c.role(); {
+		case near(wantSig):
 			sigs = append(sigs, c)
-		case wantCtl > 0 && c.wavelength > 0 && math.Abs(c.wavelength-wantCtl) <= 5:
+		case near(wantCtl):
 			ctls = append(ctls, c)
-		case wantSig > 0 || wantCtl > 0:
-			// With wavelengths given, other channels are neither.
-		case c.role() == "signal":
+		case role == "signal" && wantSig == 0:
 			sigs = append(sigs, c)
-		case c.role() == "control":
+		case role == "control" && wantCtl == 0:
 			ctls = append(ctls, c)
-		default:
+		case role == "":
 			unknown = append(unknown, c)
 		}
 	}
@@ -413,19 +414,23 @@ func openNWBPhotometry(dir string, cfg *Config) (*Photometry, []Event, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if ctlT == nil && sigT != nil && len(ctlV) == len(p.Signal) {
-			ctlT = sigT // a linked timestamps dataset: the control shares the signal's clock
-		}
-		if sigT == nil && ctlT != nil && len(ctlV) == len(p.Signal) {
-			p.Time = ctlT
-			sigT = ctlT
+		// A series without times of its own most likely links to the other's
+		// timestamps (pynwb writes timestamps=other_series as a soft link).
+		switch {
+		case ctlT == nil && sigT != nil && len(ctlV) == len(p.Signal):
+			ctlT = sigT
+			p.Notes = append(p.Notes, fmt.Sprintf("%s: %s has no times of its own (a timestamps link?): it takes %s's", filepath.Base(path), ctl.Name(), sig.Name()))
+		case sigT == nil && ctlT != nil && len(ctlV) == len(p.Signal):
+			p.Time, sigT = ctlT, ctlT
+			p.Notes = append(p.Notes, fmt.Sprintf("%s: %s has no times of its own (a timestamps link?): it takes %s's", filepath.Base(path), sig.Name(), ctl.Name()))
 		}
 		if p.Control, err = nwbAlign(path, p, ctlV, ctlT); err != nil {
 			return nil, nil, err
 		}
 	}
 	if p.Time == nil {
-		return nil, nil, fmt.Errorf("%s: %s: timestamps is a link the HDF5 reader cannot follow and no other series gives the times; %s", path, sig.path, nwbConvertHint)
+		return nil, nil, fmt.Errorf("%s: %s has neither starting_time nor a timestamps dataset (a timestamps soft link to another series, which the HDF5 reader cannot follow, would look the same) and no other series gives the times; %s",
+			path, sig.path, nwbConvertHint)
 	}
 	p.Notes = append(p.Notes, fmt.Sprintf("%s: signal %s, control %s (%s)", filepath.Base(path), p.SignalName, orNone(p.ControlName), how))
 	return p, nil, nil
@@ -495,11 +500,13 @@ func nwbReadChannel(n *nwbFile, c *nwbChannel) (values, times []float64, rateHz 
 		}
 		return values, times, 0, nil
 	case *hdf5.Group:
-		return values, nil, 0, nil // a soft link
+		return values, nil, 0, nil // a soft link, listed as an empty group
 	}
 	sd, ok := nwbChild(c.group, "starting_time").(*hdf5.Dataset)
 	if !ok {
-		return nil, nil, 0, fmt.Errorf("%s: %s has neither timestamps nor starting_time", n.path, c.path)
+		// Neither: timestamps is most likely a soft link to another series'
+		// timestamps, which the reader leaves out of the group's children.
+		return values, nil, 0, nil
 	}
 	t0v, _, err := n.readFloats(sd, c.path+"/starting_time")
 	if err != nil {
@@ -526,7 +533,7 @@ func nwbReadChannel(n *nwbFile, c *nwbChannel) (values, times []float64, rateHz 
 // samples outside the control's span dropped.
 func nwbAlign(path string, p *Photometry, ctlV, ctlT []float64) ([]float64, error) {
 	if ctlT == nil {
-		return nil, fmt.Errorf("%s: the control's timestamps are a link the HDF5 reader cannot follow and the signal has %d samples, the control %d", path, len(p.Signal), len(ctlV))
+		return nil, fmt.Errorf("%s: the control series has no times of its own (no starting_time or timestamps dataset: a soft link, which the HDF5 reader cannot follow?) and %d samples to the signal's %d, so it cannot take the signal's", path, len(ctlV), len(p.Signal))
 	}
 	if len(ctlT) == len(p.Time) {
 		same := true
