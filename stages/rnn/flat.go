@@ -71,4 +71,3 @@ func (m *Model) paramGroups() []string {
 	}
 	return append(g, "x0_w", "x0_b")
 }
-

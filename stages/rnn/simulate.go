@@ -44,3 +44,19 @@ func (m *Model) Trajectory(x0 []float64, in Inputs, noise func(t int, x []float6
 	}
 	return X, Rates
 }
+
+// WindowStates runs the deterministic network over a window of the data from its
+// initial state x0 = X0W z + X0B (inputs and NE from the data) and returns the states
+// (Len x N, row-major).
+func (m *Model) WindowStates(d *Data, w Window) []float64 {
+	x0 := make([]float64, m.N)
+	for i := range x0 {
+		x0[i] = m.X0W[i]*w.Z[i] + m.X0B[i]
+	}
+	in := Inputs{Nu: d.Nu[w.Start : w.Start+w.Len]}
+	if d.E > 0 {
+		in.Events = d.U[w.Start*d.E : (w.Start+w.Len)*d.E]
+	}
+	X, _ := m.Trajectory(x0, in, nil)
+	return X
+}

@@ -20,6 +20,10 @@ type TrainSettings struct {
 	Patience     int     // stop after this many epochs without a better validation score (30)
 	Seed         uint64  // shuffles the windows
 	Threads      int     // goroutines for the batch (1)
+	// Trainable, when not empty, names the only parameter groups that move (as in
+	// the gradient check: "M", "N", "h", "B", "c", "d", "beta", "gamma", "P", "Q",
+	// "x0_w", "x0_b"); the others stay fixed.
+	Trainable []string
 	// Progress, when set, is called after every epoch.
 	Progress func(rec EpochRecord)
 }
@@ -98,6 +102,7 @@ func Train(ctx context.Context, m *Model, d *Data, train, val []Window, nullRate
 	mom2 := make([]float64, P)
 	prev := make([]float64, 3*P) // theta, mom1, mom2 before the last step
 	penal := penaltyMask(m)
+	frozen := frozenMask(m, set.Trainable)
 	ev := newEvaluator(m, d, set.Threads)
 
 	rng := rand.New(rand.NewPCG(set.Seed, 0x6e6d64796e))
@@ -138,6 +143,9 @@ func Train(ctx context.Context, m *Model, d *Data, train, val []Window, nullRate
 				g *= norm
 				if penal[p] {
 					g += set.L2 * theta[p] / float64(m.N)
+				}
+				if frozen != nil && frozen[p] {
+					g = 0
 				}
 				grad[p] = g
 				gnorm += g * g
@@ -224,6 +232,30 @@ func penaltyMask(m *Model) []bool {
 		n := len(*b)
 		switch groups[gi] {
 		case "M", "N", "B", "beta", "gamma", "P", "Q":
+			for p := off; p < off+n; p++ {
+				mask[p] = true
+			}
+		}
+		off += n
+	}
+	return mask
+}
+
+// frozenMask marks the parameters outside the trainable groups (nil when all train).
+func frozenMask(m *Model, trainable []string) []bool {
+	if len(trainable) == 0 {
+		return nil
+	}
+	keep := map[string]bool{}
+	for _, g := range trainable {
+		keep[g] = true
+	}
+	mask := make([]bool, m.NumParams())
+	off := 0
+	groups := m.paramGroups()
+	for gi, b := range m.blocks() {
+		n := len(*b)
+		if !keep[groups[gi]] {
 			for p := off; p < off+n; p++ {
 				mask[p] = true
 			}
