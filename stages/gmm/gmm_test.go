@@ -244,7 +244,7 @@ func TestBICPicksTrueNumberOfClusters(t *testing.T) {
 			w[c] = 1 / float64(k)
 		}
 		x, truth, _ := draw(t, 400, uint64(10+k), w, means[:k], covs[:k])
-		sel, err := Select(x, 3, 6, &Settings{Seed: 1, Restarts: 5})
+		sel, err := Select(x, 3, 6, &Settings{Seed: 1, Restarts: 3})
 		if err != nil {
 			t.Fatal(err)
 		}

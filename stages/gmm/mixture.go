@@ -239,3 +239,26 @@ func checkShape(x []float64, d int) int {
 	}
 	return len(x) / d
 }
+
+// Reordered returns a prepared copy whose component j is component order[j] of m.
+// order must be a permutation of 0..K-1 (anything else is a programmer error).
+func (m *Mixture) Reordered(order []int) *Mixture {
+	if len(order) != m.K {
+		panic(fmt.Sprintf("gmm: order of %d components for a mixture of %d", len(order), m.K))
+	}
+	seen := make([]bool, m.K)
+	out := NewMixture(m.K, m.D)
+	dd := m.D * m.D
+	for j, c := range order {
+		if c < 0 || c >= m.K || seen[c] {
+			panic(fmt.Sprintf("gmm: %v is not a permutation", order))
+		}
+		seen[c] = true
+		out.Weights[j] = m.Weights[c]
+		copy(out.Means[j*m.D:(j+1)*m.D], m.Mean(c))
+		copy(out.Covs[j*dd:(j+1)*dd], m.Cov(c))
+		copy(out.chol[j*dd:(j+1)*dd], m.chol[c*dd:(c+1)*dd])
+		out.logNorm[j] = m.logNorm[c]
+	}
+	return out
+}

@@ -1,0 +1,47 @@
+// Package cluster is the pipeline stage `cluster`: it looks for populations in the
+// selected network by clustering the neurons' parameter vectors with a Gaussian
+// mixture, and checks that what it finds is stable, agrees with the mean-field
+// populations (and with the simulator's truth when there is one), and carries the
+// dynamics.
+//
+// Features. Each neuron i of the selected rnn.Model is described by
+//
+//	theta_i = ( m_i1..m_iR, n_i1..n_iR, h_i, b_i1..b_iE, NE parameters )
+//
+// with the NE parameters beta_ik (additive), gamma_ik (pregain, postgain) or p_ik, q_ik
+// (lowrank), none for the control variant. These are every parameter that shapes the
+// network's dynamics: loadings, static and event inputs, and how NE acts; the
+// readout (c, d) and the initial-state map (x0_w, x0_b) are left out because they
+// describe how the data are seen, not how the network moves. h is in because networks
+// are resampled from the mixture and the fixed points depend on it. Every feature is
+// standardised (z-scored with its mean and population standard deviation); a
+// feature that is constant over the neurons carries no information and would make
+// every covariance singular, so it is left out and resampled networks get its
+// constant value.
+//
+// Clustering. Gaussian mixtures with full covariances (package gmm) with 1..
+// cluster.max_clusters components; the number of clusters minimises the BIC.
+// Clusters are numbered 1..K by decreasing weight.
+//
+// Stability. For b = 1..cluster.bootstrap, n neurons are drawn with replacement, a
+// mixture with K_s = max(K, 2) components is fitted to them, and the neurons present
+// in the resample are labelled by it; the ARI between these labels and the full-data
+// clustering of the same neurons is the stability of resample b. The null is data
+// without structure: n points drawn from the single Gaussian fitted to the
+// standardised features (same covariance as the data), clustered with K_s components,
+// and put through the same resampling; a stability well above the null's says the
+// clusters are more than a partition of one blob.
+//
+// Agreement. ARI between the clusters and the mean-field populations (on the units
+// both have), and with the true populations when the session is simulated.
+//
+// Resampled networks. cluster.networks networks of N neurons are drawn from the
+// fitted mixture (component by weight, then theta ~ N(mu_k, Sigma_k), un-standardised),
+// and their regime along the NE grid is compared with the fitted network's (from the
+// fixedpoints stage, or computed with the same analysis when that input is absent);
+// the agreement is the fraction of (network, NE level) pairs whose regime matches.
+//
+// Everything random draws from PCG streams derived from cluster.seed, and work
+// spread over threads is collected by index, so outputs do not depend on the number
+// of threads.
+package cluster

@@ -1,0 +1,53 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"nmdyn/stages/gmm"
+	"nmdyn/stages/rnn"
+)
+
+// RegimeFunc labels the dynamical regime (e.g. "single fixed point", "line
+// attractor") of network m, inputs off, at each NE level of grid.
+type RegimeFunc func(m *rnn.Model, grid []float64) ([]string, error)
+
+// regimeFunc is the analysis the stage uses; nil when none is available, in which
+// case the resampled-network check is skipped and reported as null.
+var regimeFunc RegimeFunc
+
+// resampledRegimes draws networks networks of n neurons from mix (in standardised
+// feature space), labels the regime of each along grid with fn, and returns the
+// labels, network by network.
+func resampledRegimes(ctx context.Context, f *features, template *rnn.Model, mix *gmm.Mixture, networks int, grid []float64, seed uint64, threads int, fn RegimeFunc) ([][]string, error) {
+	out := make([][]string, networks)
+	errs := make([]error, networks)
+	err := parallelFor(ctx, networks, threads, func(j int) {
+		rng := rand.New(rand.NewPCG(streamSeed(seed, streamNetworks, uint64(j)), 0))
+		z, _ := mix.Sample(template.N, rng)
+		m := f.network(template, z)
+		if e := m.Validate(); e != nil {
+			errs[j] = fmt.Errorf("resampled network %d: %w", j+1, e)
+			return
+		}
+		labels, e := fn(m, grid)
+		if e == nil && len(labels) != len(grid) {
+			e = fmt.Errorf("%d regime labels for %d NE levels", len(labels), len(grid))
+		}
+		if e != nil {
+			errs[j] = fmt.Errorf("resampled network %d: %w", j+1, e)
+			return
+		}
+		out[j] = labels
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range errs {
+		if e != nil {
+			return nil, e
+		}
+	}
+	return out, nil
+}
