@@ -1,0 +1,58 @@
+package recovery
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+
+	"nmdyn/stages/task"
+	"nmdyn/stages/task/tasktest"
+)
+
+// Two generating variants x three seeds, with hand-written verdicts: the tallies follow
+// from counting them.
+func TestConfusion(t *testing.T) {
+	ctx := tasktest.New(nil)
+	verdicts := []struct {
+		gen, seed, winner string
+		indist            []string
+	}{
+		{"postgain", "1", "postgain", []string{"postgain", "pregain"}},
+		{"postgain", "2", "pregain", []string{"pregain", "postgain"}},
+		{"postgain", "3", "postgain", []string{"postgain"}},
+		{"none", "1", "none", []string{"none", "additive"}},
+		{"none", "2", "additive", []string{"additive", "none"}}, // additive contains none: recovered
+		{"none", "3", "none", []string{"none"}},
+	}
+	for _, v := range verdicts {
+		o := tasktest.NewOutputs(task.Item{"mechanism": v.gen, "sim_seed": v.seed})
+		b, _ := json.Marshal(map[string]any{"selection": map[string]any{"winner": v.winner, "indistinguishable": v.indist, "ne_effect_significant": v.gen != "none"}})
+		o.Files["summary.json"] = b
+		ctx.AddInput("select", o)
+	}
+	if err := Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Recovery struct {
+			Rate    map[string]float64        `json:"recovery_rate"`
+			Winners map[string]map[string]int `json:"winners"`
+		} `json:"recovery"`
+	}
+	if err := json.Unmarshal(ctx.Out.Files["summary.json"], &s); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(s.Recovery.Rate["postgain"], s.Recovery.Rate["none"]); got != "0.6666666666666666 1" {
+		t.Errorf("recovery rates postgain, none = %s, want 2/3 and 1", got)
+	}
+	if s.Recovery.Winners["postgain"]["pregain"] != 1 || s.Recovery.Winners["none"]["none"] != 2 {
+		t.Errorf("winner counts %v", s.Recovery.Winners)
+	}
+	if out := os.Getenv("NMDYN_FIGURE_OUT"); out != "" {
+		_ = os.WriteFile(out, ctx.Out.Files["recovery_confusion.png"], 0o644)
+	}
+	if len(ctx.Out.Files["recovery_confusion.svg"]) == 0 || len(ctx.Out.Files["recovery_confusion.png"]) == 0 {
+		t.Error("no figure")
+	}
+}
