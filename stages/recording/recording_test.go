@@ -220,8 +220,8 @@ func tinySession(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	base := map[string]string{
-		"spikes.csv":  "unit,time\n1,0.5\n2,1.0\n1,2.5\n3,9.5\n2,9.9\n",
-		"events.csv":  "time,label\n5,tone\n2,reward\n2,air\n30,late\n",
+		"spikes.csv": "unit,time\n1,0.5\n2,1.0\n1,2.5\n3,9.5\n2,9.9\n",
+		"events.csv": "time,label\n5,tone\n2,reward\n2,air\n30,late\n",
 		"photometry.csv": func() string {
 			var b strings.Builder
 			b.WriteString("time,signal,control\n")
