@@ -29,8 +29,10 @@
 //	                 stable fixed point of either to the nearest stable one of the other,
 //	                 in latent coordinates; NaN when either has none)
 //	summary.json     {"meanfield": {populations, grouped_by, population_sizes, ne_grid,
-//	                 regime, slowest_tau_s, agreement_with_rnn, compared_levels,
-//	                 max_fp_distance}}
+//	                 regime, slowest_tau_s, agreement_with_rnn (fraction of compared
+//	                 levels with equal regimes), compared_levels, disagreements (their
+//	                 nu), disagreements_off_boundary (those not next to a change of the
+//	                 network's regime), max_fp_distance}}
 //
 // Regimes and time constants of the mean-field system come from the same analysis
 // as the full network's (package dynamics, AnalyzeLatent), so the labels compare.
@@ -231,6 +233,23 @@ func norm(x []float64) float64 {
 	return math.Sqrt(s)
 }
 
+// offBoundary counts compared levels whose regimes differ while the network's regime
+// at the neighbouring compared levels equals its regime there.
+func offBoundary(cmp []comparison) int {
+	n := 0
+	for i, c := range cmp {
+		if c.agree {
+			continue
+		}
+		atBoundary := (i > 0 && cmp[i-1].rnnRegime != c.rnnRegime) ||
+			(i+1 < len(cmp) && cmp[i+1].rnnRegime != c.rnnRegime)
+		if !atBoundary {
+			n++
+		}
+	}
+	return n
+}
+
 func populationSizes(red *mft.Reduction) []int {
 	sizes := make([]int, len(red.Mixture.Pops))
 	for _, g := range red.Groups {
@@ -253,9 +272,12 @@ func summaryJSON(red *mft.Reduction, sweep []Level, cmp []comparison) ([]byte, e
 	}
 	agree := 0
 	maxDist := math.NaN()
+	disagree := []float64{}
 	for _, c := range cmp {
 		if c.agree {
 			agree++
+		} else {
+			disagree = append(disagree, c.nu)
 		}
 		if !math.IsNaN(c.fpDistance) && !(c.fpDistance <= maxDist) {
 			maxDist = c.fpDistance
@@ -269,6 +291,11 @@ func summaryJSON(red *mft.Reduction, sweep []Level, cmp []comparison) ([]byte, e
 		"regime":           regimes,
 		"slowest_tau_s":    taus,
 		"compared_levels":  len(cmp),
+		"disagreements":    disagree,
+		// Levels where the regimes differ although the network's regime is the same
+		// at both neighbouring levels: a disagreement not explained by a boundary
+		// between regimes falling between grid points.
+		"disagreements_off_boundary": offBoundary(cmp),
 	}
 	if len(cmp) > 0 {
 		mf["agreement_with_rnn"] = float64(agree) / float64(len(cmp))

@@ -325,7 +325,7 @@ func (mx *Mixture) components(p int, f []float64, set *Settings) []component {
 // e^l varies more) and as rho2 -> 1 (the conditional input variance that smooths phi
 // vanishes). The rule
 //
-//	n = ceil( (6 + 6 sd + 22 sd^2) (1 - rho2)^-1.5 ),  4 <= n <= 128,
+//	n = ceil( (6 + 6 sd + 22 sd^2) (1 - rho2)^-1.5 ),  4 <= n <= 64,
 //
 // was fitted to the node counts that keep the velocity within 1e-8 of a 200-node rule
 // for |kappa| <= 5 (sd 0.05-1.5, rho 0-0.9); TestGainNodes checks it. The cap makes
@@ -335,7 +335,7 @@ func gainNodes(sd, rho2 float64, set *Settings) int {
 		return set.GainNodes
 	}
 	n := (6 + 6*sd + 22*sd*sd) * math.Pow(math.Max(1-rho2, 1e-3), -1.5)
-	return int(math.Min(math.Max(math.Ceil(n), 4), 128))
+	return int(math.Min(math.Max(math.Ceil(n), 4), 64))
 }
 
 // maxCorr2 is the largest squared correlation between z_l and a linear combination of
