@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"nmdyn/stages/table"
 )
 
 // realDataDir finds ../shared/data/real from the project root (the directory
@@ -92,5 +94,54 @@ func TestPyPhotometryReferenceRecipe(t *testing.T) {
 	}
 	if math.Abs(100*r.QC.DFFStd-0.974) > 0.01 {
 		t.Errorf("dF/F std %.4f %%, the reference recipe gives 0.974 %%", 100*r.QC.DFFStd)
+	}
+}
+
+func TestNeurophotometricsRegion1GFit(t *testing.T) {
+	// Data README: Region1G, 415 nm (Flags & 7 == 1) -> 470 nm (Flags & 7 == 2)
+	// after dropping the first 100 pairs: OLS slope 0.379, IRLS (Tukey bisquare)
+	// 0.378, r = 0.997 (raw channels, no detrending).
+	path := filepath.Join(realDataDir(t), "neurophotometrics_pqt", "_neurophotometrics_fpData.raw.pqt")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	tb, err := table.ReadParquet(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags, err := tb.Int("Flags")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := tb.Float("Region1G")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var iso, sig []float64
+	for i, fl := range flags {
+		switch fl & 7 {
+		case 1:
+			iso = append(iso, g[i])
+		case 2:
+			sig = append(sig, g[i])
+		}
+	}
+	n := min(len(iso), len(sig))
+	iso, sig = iso[100:n], sig[100:n]
+	for _, c := range []struct {
+		method string
+		slope  float64
+	}{{MethodOLS, 0.379}, {MethodIRLS, 0.378}} {
+		fit, err := FitControl(iso, sig, c.method)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: slope %.5f intercept %.5g r %.5f n %d", c.method, fit.Slope, fit.Intercept, fit.R, fit.N)
+		if math.Abs(fit.Slope-c.slope) > 0.0005 || math.Abs(fit.R-0.997) > 0.0005 {
+			t.Errorf("%s slope %.4f r %.4f, the data README says %.3f and 0.997", c.method, fit.Slope, fit.R, c.slope)
+		}
 	}
 }
