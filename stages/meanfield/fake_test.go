@@ -58,15 +58,16 @@ func (f *fakeInput) ScanTable(name string, columns []string, fn func(*table.Tabl
 // fakeContext is a minimal task.Context: params as a map, inputs in memory, outputs
 // collected in maps.
 type fakeContext struct {
-	params map[string]any
-	inputs map[string]*fakeInput
-	tables map[string]*table.Table
-	files  map[string][]byte
-	logs   []string
+	params  map[string]any
+	inputs  map[string]*fakeInput
+	tables  map[string]*table.Table
+	files   map[string][]byte
+	logs    []string
+	threads int
 }
 
 func newFakeContext(params map[string]any, inputs map[string]*fakeInput) *fakeContext {
-	return &fakeContext{params: params, inputs: inputs, tables: map[string]*table.Table{}, files: map[string][]byte{}}
+	return &fakeContext{params: params, inputs: inputs, tables: map[string]*table.Table{}, files: map[string][]byte{}, threads: 1}
 }
 
 func (c *fakeContext) Ctx() context.Context { return context.Background() }
@@ -120,7 +121,7 @@ func (c *fakeContext) WriteFile(name string, data []byte) error {
 	return nil
 }
 
-func (c *fakeContext) Threads() int { return 1 }
+func (c *fakeContext) Threads() int { return c.threads }
 
 func (c *fakeContext) Logf(format string, args ...any) {
 	c.logs = append(c.logs, fmt.Sprintf(format, args...))

@@ -42,6 +42,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync"
 
 	"nmdyn/stages/mft"
 	"nmdyn/stages/rnn"
@@ -101,7 +102,7 @@ func Run(ctx task.Context) error {
 	ctx.Logf("meanfield: %d neurons of a %s network grouped by %s into populations of %v",
 		model.N, model.Variant, red.Basis, populationSizes(red))
 
-	sweep, err := Sweep(ctx, red.Mixture, grid, model.TauSeconds)
+	sweep, err := Sweep(ctx, red.Mixture, grid, model.TauSeconds, ctx.Threads())
 	if err != nil {
 		return err
 	}
@@ -169,44 +170,80 @@ type Level struct {
 	Gain, Shift, EffectiveGain []float64
 }
 
-// Sweep analyses the mixture's latent dynamics at every NE level of grid. ctx may be
-// nil (no cancellation, no progress).
-func Sweep(ctx task.Context, mx *mft.Mixture, grid []float64, tauSeconds float64) ([]Level, error) {
-	d := mx.LatentDim()
+// Sweep analyses the mixture's latent dynamics at every NE level of grid, on up to
+// threads goroutines (levels are independent, so the result does not depend on
+// threads). ctx may be nil (no cancellation, no progress).
+func Sweep(ctx task.Context, mx *mft.Mixture, grid []float64, tauSeconds float64, threads int) ([]Level, error) {
 	out := make([]Level, len(grid))
-	zero := make([]float64, d)
-	for i, nu := range grid {
-		if ctx != nil {
-			if err := ctx.Ctx().Err(); err != nil {
-				return nil, err
+	errs := make([]error, len(grid))
+	threads = max(1, min(threads, len(grid)))
+	jobs := make(chan int)
+	done := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < threads; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				out[i], errs[i] = sweepLevel(mx, grid[i], tauSeconds)
+				done <- i
 			}
-			ctx.Progress(float64(i)/float64(len(grid)), fmt.Sprintf("nu = %.3g", nu))
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range grid {
+			if ctx != nil && ctx.Ctx().Err() != nil {
+				return
+			}
+			jobs <- i
 		}
-		sys := mx.At(nu, nil)
-		an, err := analyze(sys, tauSeconds)
-		if err != nil {
-			return nil, fmt.Errorf("meanfield: analysing the mean-field system at nu = %v: %w", nu, err)
+	}()
+	go func() { wg.Wait(); close(done) }()
+	n := 0
+	for range done {
+		n++
+		if ctx != nil {
+			ctx.Progress(float64(n)/float64(len(grid)), fmt.Sprintf("%d/%d NE levels", n, len(grid)))
 		}
-		lv := Level{Nu: nu, Analysis: an, Couplings: make([]float64, d*d)}
-		sys.Couplings(zero, -1, lv.Couplings)
-		for p := range mx.Pops {
-			c := make([]float64, d*d)
-			sys.Couplings(zero, p, c)
-			lv.PopCouplings = append(lv.PopCouplings, c)
-			lv.Gain = append(lv.Gain, mx.MeanGain(nu, p))
-			lv.Shift = append(lv.Shift, mx.MeanShift(nu, p))
-			lv.EffectiveGain = append(lv.EffectiveGain, sys.EffectiveGain(zero, p))
-		}
-		if fp := nearestStable(an.FixedPoints); fp != nil {
-			lv.CouplingsFP = make([]float64, d*d)
-			sys.Couplings(fp, -1, lv.CouplingsFP)
-		}
-		out[i] = lv
 	}
 	if ctx != nil {
-		ctx.Progress(1, "done")
+		if err := ctx.Ctx().Err(); err != nil {
+			return nil, err
+		}
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("meanfield: analysing the mean-field system at nu = %v: %w", grid[i], err)
+		}
 	}
 	return out, nil
+}
+
+// sweepLevel analyses one NE level.
+func sweepLevel(mx *mft.Mixture, nu, tauSeconds float64) (Level, error) {
+	d := mx.LatentDim()
+	zero := make([]float64, d)
+	sys := mx.At(nu, nil)
+	an, err := analyze(sys, tauSeconds)
+	if err != nil {
+		return Level{}, err
+	}
+	lv := Level{Nu: nu, Analysis: an, Couplings: make([]float64, d*d)}
+	sys.Couplings(zero, -1, lv.Couplings)
+	for p := range mx.Pops {
+		c := make([]float64, d*d)
+		sys.Couplings(zero, p, c)
+		lv.PopCouplings = append(lv.PopCouplings, c)
+		lv.Gain = append(lv.Gain, mx.MeanGain(nu, p))
+		lv.Shift = append(lv.Shift, mx.MeanShift(nu, p))
+		lv.EffectiveGain = append(lv.EffectiveGain, sys.EffectiveGain(zero, p))
+	}
+	if fp := nearestStable(an.FixedPoints); fp != nil {
+		lv.CouplingsFP = make([]float64, d*d)
+		sys.Couplings(fp, -1, lv.CouplingsFP)
+	}
+	return lv, nil
 }
 
 // nearestStable returns the stable fixed point nearest the origin (the first of

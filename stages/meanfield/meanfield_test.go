@@ -3,6 +3,7 @@ package meanfield
 import (
 	"encoding/json"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -153,8 +154,9 @@ func TestRun(t *testing.T) {
 		}
 	}
 
-	// Deterministic: a second run gives equal tables and summary.
+	// Deterministic: a second run on three threads gives equal tables and summary.
 	ctx2 := newFakeContext(params, stageInputs(t, m, 21))
+	ctx2.threads = 3
 	if err := Run(ctx2); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +246,7 @@ func BenchmarkSweep(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Sweep(nil, red.Mixture, grid, m.TauSeconds); err != nil {
+		if _, err := Sweep(nil, red.Mixture, grid, m.TauSeconds, runtime.GOMAXPROCS(0)); err != nil {
 			b.Fatal(err)
 		}
 	}
