@@ -310,3 +310,37 @@ func TestPreprocessIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestPreprocessErrors(t *testing.T) {
+	sdir := t.TempDir()
+	fakeSession(t, sdir, 2, 60, "")
+	root := t.TempDir()
+	sOut := filepath.Join(root, "s")
+	if err := session.Run(&filetask.Context{Root: root, OutDir: sOut, Params: map[string]any{"data": map[string]any{"session": sdir}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Without photometry (a session folder with only spikes).
+	bare := t.TempDir()
+	os.WriteFile(filepath.Join(bare, "spikes.csv"), []byte("unit,time\n1,0.5\n1,30\n"), 0o644)
+	bareOut := filepath.Join(root, "bare")
+	if err := session.Run(&filetask.Context{Root: root, OutDir: bareOut, Params: map[string]any{"data": map[string]any{"session": bare}}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		up     string
+		params map[string]any
+		want   string
+	}{
+		{sOut, map[string]any{"bin_ms": -5}, "preprocess.bin_ms -5"},
+		{sOut, map[string]any{"split": []int{6, 2}}, "preprocess.split [6 2]"},
+		{sOut, map[string]any{"photometry": map[string]any{"method": "lasso"}}, `unknown control fit method "lasso"`},
+		{sOut, map[string]any{"min_rate_hz": 1000}, "no unit kept"},
+		{bareOut, map[string]any{"min_rate_hz": 0}, "no photometry"},
+	} {
+		ctx := &filetask.Context{Root: root, OutDir: filepath.Join(root, fmt.Sprint("p", i)), Params: map[string]any{"preprocess": c.params}, Upstream: map[string]string{"session": c.up}}
+		err := preprocess.Run(ctx)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("params %v: error %v, want one containing %q", c.params, err, c.want)
+		}
+	}
+}
