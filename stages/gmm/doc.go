@@ -27,11 +27,13 @@
 // covariances. The log-likelihood is evaluated with log-sum-exp, so points far from
 // every component do not underflow.
 //
-// Each fit runs several restarts from k-means++ seeds (Arthur & Vassilvitskii 2007)
-// followed by a few Lloyd iterations, each restart with its own PCG stream derived
-// from the seed and the restart index; the restart with the largest F wins (ties to
-// the lower index). Restarts may run in parallel, and the result is bit-identical
-// whatever the number of threads.
+// Each fit starts from several k-means++ seeds (Arthur & Vassilvitskii 2007) refined
+// by a few Lloyd iterations, each start with its own PCG stream derived from the seed
+// and the start's index. Following the small-EM strategy (Biernacki, Celeux & Govaert
+// 2003), every start runs a short EM (20 iterations by default) and only the one with
+// the largest F continues to convergence (ties to the lower index): most of the cost
+// of a fit is then one long run. Starts may run in parallel, and the result is
+// bit-identical whatever the number of threads.
 //
 // BIC = -2 log L + p log n with p = (K - 1) + K d + K d (d + 1) / 2 free parameters
 // (weights, means, full covariances); the selected K minimises it (Schwarz 1978).

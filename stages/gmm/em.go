@@ -12,10 +12,14 @@ import (
 type Settings struct {
 	// Restarts is the number of k-means++ starts (default 10).
 	Restarts int
-	// MaxIter caps the EM iterations of one restart (default 500).
+	// ShortIter is the length of the short runs of the small-EM strategy: every
+	// restart runs ShortIter iterations, and only the best of them then runs to
+	// convergence (default 20; negative: every restart runs to convergence).
+	ShortIter int
+	// MaxIter caps the EM iterations of one run (default 500).
 	MaxIter int
 	// Tol stops EM when the penalised log-likelihood gains less than Tol per point
-	// over one iteration (default 1e-8).
+	// over one iteration (default 1e-6).
 	Tol float64
 	// Ridge is the covariance regularisation relative to the data scale (see the
 	// package doc; default 1e-3).
@@ -31,12 +35,15 @@ type Settings struct {
 }
 
 func (s *Settings) withDefaults() Settings {
-	out := Settings{Restarts: 10, MaxIter: 500, Tol: 1e-8, Ridge: 1e-3, Threads: 1}
+	out := Settings{Restarts: 10, ShortIter: 20, MaxIter: 500, Tol: 1e-6, Ridge: 1e-3, Threads: 1}
 	if s == nil {
 		return out
 	}
 	if s.Restarts > 0 {
 		out.Restarts = s.Restarts
+	}
+	if s.ShortIter != 0 {
+		out.ShortIter = s.ShortIter
 	}
 	if s.MaxIter > 0 {
 		out.MaxIter = s.MaxIter
@@ -56,14 +63,15 @@ func (s *Settings) withDefaults() Settings {
 
 // Result is a fitted mixture.
 type Result struct {
-	Mixture    *Mixture
-	LogLik     float64   // sum_i log p(x_i) at the fitted parameters
-	Objective  float64   // the penalised log-likelihood F that EM maximised
-	Resp       []float64 // responsibilities, row-major n x K
-	Labels     []int     // most probable component of each point
-	Iterations int       // EM iterations of the winning restart
-	Converged  bool      // the winning restart met Tol before MaxIter
-	Restart    int       // index of the winning restart
+	Mixture     *Mixture
+	LogLik      float64   // sum_i log p(x_i) at the fitted parameters
+	Objective   float64   // the penalised log-likelihood F that EM maximised
+	Resp        []float64 // responsibilities, row-major n x K
+	Labels      []int     // most probable component of each point
+	Iterations  int       // EM iterations of the winning restart
+	Converged   bool      // the winning restart met Tol before MaxIter
+	Evaluations int       // EM iterations over all restarts (the cost of the fit)
+	Restart     int       // index of the winning restart
 	// Trace (when Settings.Trace): log-likelihood and objective of the winning
 	// restart at its start and after every iteration.
 	TraceLogLik, TraceObjective []float64
@@ -88,15 +96,22 @@ func Fit(x []float64, d, k int, s *Settings) (*Result, error) {
 	set := s.withDefaults()
 	eps := set.Ridge * dataScale(x, n, d) * float64(n) / float64(k)
 
-	results := make([]*Result, set.Restarts)
-	run := func(r int) {
+	// Small EM (Biernacki, Celeux & Govaert 2003, Comput. Stat. Data Anal. 41:561):
+	// short runs from every start, then the best run continues to convergence.
+	short := set.MaxIter
+	if set.ShortIter > 0 && set.Restarts > 1 {
+		short = min(set.ShortIter, set.MaxIter)
+	}
+	runs := make([]*emState, set.Restarts)
+	start := func(r int) {
 		rng := rand.New(rand.NewPCG(set.Seed, uint64(r)))
-		results[r] = emRun(x, n, d, k, eps, kmeansPlusPlus(x, n, d, k, rng), &set)
-		results[r].Restart = r
+		runs[r] = newEM(x, n, d, k, eps, kmeansPlusPlus(x, n, d, k, rng), set.Trace)
+		runs[r].res.Restart = r
+		runs[r].iterate(short, set.Tol)
 	}
 	if set.Threads <= 1 || set.Restarts == 1 {
-		for r := range results {
-			run(r)
+		for r := range runs {
+			start(r)
 		}
 	} else {
 		var wg sync.WaitGroup
@@ -106,23 +121,32 @@ func Fit(x []float64, d, k int, s *Settings) (*Result, error) {
 			go func() {
 				defer wg.Done()
 				for r := range next {
-					run(r)
+					start(r)
 				}
 			}()
 		}
-		for r := range results {
+		for r := range runs {
 			next <- r
 		}
 		close(next)
 		wg.Wait()
 	}
-	best := results[0]
-	for _, res := range results[1:] {
-		if res.Objective > best.Objective {
-			best = res
+	best := runs[0]
+	evaluations := 0
+	for _, run := range runs {
+		evaluations += run.res.Iterations
+		if run.obj > best.obj {
+			best = run
 		}
 	}
-	return best, nil
+	if !best.res.Converged {
+		before := best.res.Iterations
+		best.iterate(set.MaxIter, set.Tol)
+		evaluations += best.res.Iterations - before
+	}
+	res := best.finish()
+	res.Evaluations = evaluations
+	return res, nil
 }
 
 // dataScale is sbar = tr(S) / d, the mean variance of the coordinates (1 when every
@@ -148,39 +172,62 @@ func dataScale(x []float64, n, d int) float64 {
 	return tot / float64(d)
 }
 
-// emRun runs EM from the hard assignment labels (each in 0..k-1).
-func emRun(x []float64, n, d, k int, eps float64, labels []int, set *Settings) *Result {
-	mix := NewMixture(k, d)
-	resp := make([]float64, n*k)
+// emState is one EM run in progress.
+type emState struct {
+	x       []float64
+	n       int
+	eps     float64
+	mix     *Mixture
+	resp    []float64
+	obj, ll float64
+	trace   bool
+	res     *Result
+}
+
+// newEM starts EM from the hard assignment labels (each in 0..k-1): an M-step on
+// them, then an E-step.
+func newEM(x []float64, n, d, k int, eps float64, labels []int, trace bool) *emState {
+	e := &emState{x: x, n: n, eps: eps, mix: NewMixture(k, d), resp: make([]float64, n*k), trace: trace}
 	for i, l := range labels {
-		resp[i*k+l] = 1
+		e.resp[i*k+l] = 1
 	}
-	mStep(mix, x, n, resp, eps, true)
-	res := &Result{Mixture: mix}
-	obj, ll := eStep(mix, x, n, resp, eps)
-	if set.Trace {
-		res.TraceLogLik = append(res.TraceLogLik, ll)
-		res.TraceObjective = append(res.TraceObjective, obj)
+	mStep(e.mix, x, n, e.resp, eps, true)
+	e.res = &Result{Mixture: e.mix}
+	e.obj, e.ll = eStep(e.mix, x, n, e.resp, eps)
+	e.record()
+	return e
+}
+
+func (e *emState) record() {
+	if e.trace {
+		e.res.TraceLogLik = append(e.res.TraceLogLik, e.ll)
+		e.res.TraceObjective = append(e.res.TraceObjective, e.obj)
 	}
-	for it := 1; it <= set.MaxIter; it++ {
-		mStep(mix, x, n, resp, eps, false)
-		newObj, newLL := eStep(mix, x, n, resp, eps)
-		res.Iterations = it
-		if set.Trace {
-			res.TraceLogLik = append(res.TraceLogLik, newLL)
-			res.TraceObjective = append(res.TraceObjective, newObj)
+}
+
+// iterate runs EM iterations until the run has done maxIter in all or the
+// objective gains less than tol per point in one iteration.
+func (e *emState) iterate(maxIter int, tol float64) {
+	for e.res.Iterations < maxIter && !e.res.Converged {
+		mStep(e.mix, e.x, e.n, e.resp, e.eps, false)
+		obj, ll := eStep(e.mix, e.x, e.n, e.resp, e.eps)
+		e.res.Iterations++
+		gain := obj - e.obj
+		e.obj, e.ll = obj, ll
+		e.record()
+		if gain < tol*float64(e.n) {
+			e.res.Converged = true
 		}
-		gain := newObj - obj
-		obj, ll = newObj, newLL
-		if gain < set.Tol*float64(n) {
-			res.Converged = true
-			break
-		}
 	}
-	res.Objective, res.LogLik, res.Resp = obj, ll, resp
-	res.Labels = make([]int, n)
+}
+
+// finish fills the result: objective, log-likelihood, responsibilities and labels.
+func (e *emState) finish() *Result {
+	res, k := e.res, e.mix.K
+	res.Objective, res.LogLik, res.Resp = e.obj, e.ll, e.resp
+	res.Labels = make([]int, e.n)
 	for i := range res.Labels {
-		r := resp[i*k : (i+1)*k]
+		r := e.resp[i*k : (i+1)*k]
 		best := 0
 		for c := range r {
 			if r[c] > r[best] {
