@@ -414,7 +414,7 @@ func openNPMPhotometry(dir string, cfg *Config) (*Photometry, []Event, error) {
 		var unpaired int
 		p.Time, p.Signal, p.Control, unpaired = e.Pairs(region, sigLED, ctlLED)
 		p.ControlName = region + " " + npmLEDNames[ctlLED]
-		p.Notes = append(p.Notes, fmt.Sprintf("%s: %d signal/control pairs of adjacent frames on the signal frames' times; %d unpaired frames left out", base, len(p.Time), unpaired))
+		p.Notes = append(p.Notes, fmt.Sprintf("%s: %d signal/control pairs of adjacent frames on the signal frames' times (unpaired frames left out: %d)", base, len(p.Time), unpaired))
 		if len(p.Time) < 2 {
 			return nil, nil, fmt.Errorf("%s: only %d signal/control frame pairs in %s", path, len(p.Time), region)
 		}

@@ -30,7 +30,9 @@ import (
 //  3. the excitation wavelength, from the table or, failing that, from a number
 //     followed by "nm" (or a bare 3-digit number in 380-600) in the series name
 //     or description: 400-420 nm is isosbestic (the control), anything else a
-//     sensor; words such as "isosbestic" or "control" mark a control too;
+//     sensor, except that a series whose name or description says "isosbestic",
+//     "iso" or "control" is a control whatever its wavelength (a red tdTomato
+//     channel is often the motion control of a green sensor);
 //  4. when exactly one channel remains unclassified it is the signal.
 //
 // Anything else is an error listing the channels and what is known of each.
@@ -247,7 +249,7 @@ func nwbSplitCol(s string) (string, int, error) {
 var (
 	nwbNanometres   = regexp.MustCompile(`(?i)(?:^|[^0-9.])([3-6][0-9]{2})(?:\.[0-9]+)?\s*_?nm`)
 	nwbBareNumber   = regexp.MustCompile(`(?:^|[^0-9.])([3-6][0-9]{2})(?:[^0-9.]|$)`)
-	nwbControlWords = regexp.MustCompile(`(?i)(isosbestic|(?:^|[^a-z])iso(?:[^a-z]|$)|control|reference)`)
+	nwbControlWords = regexp.MustCompile(`(?i)(isosbestic|(?:^|[^a-z])iso(?:[^a-z]|$)|control)`)
 )
 
 // nwbWavelength finds an excitation wavelength in a name or description: a
