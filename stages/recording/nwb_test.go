@@ -120,6 +120,18 @@ func TestNWBUnitsReal(t *testing.T) {
 		t.Errorf("span %v-%v, want first and last spike %v-%v", start, end, ts[0], ts[len(ts)-1])
 	}
 
+	// /units/electrode_group holds object references: skipped by the importer,
+	// and an error that says so when read.
+	n, err := openNWB(filepath.Join(dir, "A8604-211122.nwb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = n.readFloats(n.dataset("/units/electrode_group"), "/units/electrode_group")
+	n.Close()
+	if err == nil || !strings.Contains(err.Error(), "holds HDF5 object references, which the pure-Go HDF5 reader") {
+		t.Errorf("reading object references: %v", err)
+	}
+
 	// Through the session importer, as `run inspect` sees it.
 	sess, err := Open(fmtSession(t, "keep: [unsorted]\n", filepath.Join(dir, "A8604-211122.nwb")))
 	if err != nil {
