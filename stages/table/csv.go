@@ -140,7 +140,9 @@ func ReadCSV(r io.Reader) (*Table, error) {
 
 func parseCSV(b []byte) (*Table, error) {
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	p := csvParser{s: string(b), line: 1}
+	in := string(b)
+	// Blank lines at the end are not records; everything past end is blank.
+	p := csvParser{s: in, line: 1, end: len(in) - len(strings.TrimRight(in, "\r\n"))}
 	header, err := p.record(nil)
 	if err != nil {
 		return nil, err
@@ -148,6 +150,7 @@ func parseCSV(b []byte) (*Table, error) {
 	if header == nil {
 		return nil, errors.New("empty CSV: no header line")
 	}
+	seen := make(map[string]int, len(header))
 	for i, name := range header {
 		if name == "" {
 			return nil, fmt.Errorf("line 1: column %d has an empty name", i+1)
@@ -155,11 +158,10 @@ func parseCSV(b []byte) (*Table, error) {
 		if !utf8.ValidString(name) {
 			return nil, fmt.Errorf("line 1: column %d name is not valid UTF-8", i+1)
 		}
-		for j := range i {
-			if header[j] == name {
-				return nil, fmt.Errorf("line 1: duplicate column name %q (columns %d and %d)", name, j+1, i+1)
-			}
+		if j, dup := seen[name]; dup {
+			return nil, fmt.Errorf("line 1: duplicate column name %q (columns %d and %d)", name, j+1, i+1)
 		}
+		seen[name] = i
 	}
 	header = slices.Clone(header) // record reuses its buffer
 	p.names = header
@@ -193,6 +195,7 @@ func parseCSV(b []byte) (*Table, error) {
 // csvParser splits the input into records.
 type csvParser struct {
 	s     string   // what is left to parse
+	end   int      // the last end bytes of the input are blank lines
 	line  int      // line number of the start of s
 	names []string // header, to name columns in errors
 	buf   []string
@@ -202,7 +205,7 @@ type csvParser struct {
 // which includes any number of blank lines at the end. A blank line
 // elsewhere is a record with one empty field.
 func (p *csvParser) record(header []string) ([]string, error) {
-	if strings.TrimLeft(p.s, "\r\n") == "" {
+	if len(p.s) <= p.end {
 		return nil, nil
 	}
 	start := p.line

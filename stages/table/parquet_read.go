@@ -1,6 +1,7 @@
 package table
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -59,10 +60,10 @@ func ReadParquet(r io.ReaderAt, size int64) (t *Table, err error) {
 	if err := pf.checkRows(n); err != nil {
 		return nil, err
 	}
-	t = pf.newTable(int(n))
+	t = pf.newTable(pf.capacity(n))
 	var row int64
-	for _, rg := range pf.f.RowGroups() {
-		if err := pf.readRowGroup(rg, t, int(row), row); err != nil {
+	for i, rg := range pf.f.RowGroups() {
+		if err := pf.readRowGroup(i, rg, t, row); err != nil {
 			return nil, err
 		}
 		row += rg.NumRows()
@@ -97,9 +98,9 @@ func ScanParquet(r io.ReaderAt, size int64, columns []string, fn func(chunk *Tab
 		return fn(pf.newTable(0))
 	}
 	var row int64
-	for _, rg := range pf.f.RowGroups() {
-		chunk := pf.newTable(int(rg.NumRows()))
-		if err := pf.readRowGroup(rg, chunk, 0, row); err != nil {
+	for i, rg := range pf.f.RowGroups() {
+		chunk := pf.newTable(pf.capacity(rg.NumRows()))
+		if err := pf.readRowGroup(i, rg, chunk, row); err != nil {
 			return err
 		}
 		row += rg.NumRows()
@@ -131,12 +132,20 @@ type column struct {
 }
 
 type parquetFile struct {
+	r    io.ReaderAt
+	size int64
 	f    *parquet.File
 	cols []column
 	meta map[string]string
 }
 
 func openParquet(r io.ReaderAt, size int64, names []string) (*parquetFile, error) {
+	if err := checkFooter(r, size); err != nil {
+		return nil, err
+	}
+	if err := checkFooterThrift(r, size); err != nil {
+		return nil, err
+	}
 	f, err := parquet.OpenFile(r, size,
 		parquet.SkipPageIndex(true),
 		parquet.SkipBloomFilters(true),
@@ -176,7 +185,34 @@ func openParquet(r io.ReaderAt, size int64, names []string) (*parquetFile, error
 			meta[kv.Key] = kv.Value
 		}
 	}
-	return &parquetFile{f: f, cols: cols, meta: meta}, nil
+	return &parquetFile{r: r, size: size, f: f, cols: cols, meta: meta}, nil
+}
+
+// checkFooter checks the magic bytes and the footer length before
+// parquet-go allocates a buffer of the length the file claims.
+func checkFooter(r io.ReaderAt, size int64) error {
+	const magic = "PAR1"
+	if size < 12 {
+		return fmt.Errorf("not a parquet file: %d bytes, too short", size)
+	}
+	var head [4]byte
+	var tail [8]byte
+	if _, err := r.ReadAt(head[:], 0); err != nil {
+		return fmt.Errorf("reading parquet header: %w", err)
+	}
+	if _, err := r.ReadAt(tail[:], size-8); err != nil {
+		return fmt.Errorf("reading parquet footer: %w", err)
+	}
+	if string(tail[4:]) == "PARE" {
+		return errors.New("encrypted parquet files are not supported")
+	}
+	if string(head[:]) != magic || string(tail[4:]) != magic {
+		return errors.New("not a parquet file: no PAR1 magic bytes at both ends")
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-12 {
+		return fmt.Errorf("not a readable parquet file: footer of %d bytes in a file of %d", n, size)
+	}
+	return nil
 }
 
 func columnNames(cols []column) []string {
@@ -295,8 +331,8 @@ func annotation(el format.SchemaElement) string {
 	return "none"
 }
 
-// checkRows rejects row counts a table cannot hold before allocating for them
-// (a damaged footer can claim anything).
+// checkRows checks the row counts of the footer against each other. They
+// are not trusted for allocation (see capacity).
 func (pf *parquetFile) checkRows(total int64) error {
 	var sum int64
 	for i, rg := range pf.f.RowGroups() {
@@ -309,15 +345,22 @@ func (pf *parquetFile) checkRows(total int64) error {
 	if sum != total {
 		return fmt.Errorf("file claims %d rows but its row groups hold %d", total, sum)
 	}
-	// Even a constant column costs some bytes per row group page; a file cannot
-	// hold more rows than this many per byte (bit-packed booleans, RLE nulls).
-	if len(pf.cols) > 0 && total > 0 && total/8 > pf.f.Size()*64 {
-		return fmt.Errorf("file claims %d rows in %d bytes", total, pf.f.Size())
-	}
 	return nil
 }
 
-func (pf *parquetFile) newTable(n int) *Table {
+// capacity is how many rows to allocate up front for a claim of n rows. A
+// damaged footer can claim any count, and a legitimate file can hold many
+// rows per byte (a constant bool column compresses to almost nothing), so
+// claims beyond a generous bytes-based bound are not preallocated: the
+// columns then grow as pages are actually decoded.
+func (pf *parquetFile) capacity(n int64) int {
+	if limit := 1<<16 + 64*pf.f.Size(); n > limit {
+		return int(limit)
+	}
+	return int(n)
+}
+
+func (pf *parquetFile) newTable(capacity int) *Table {
 	t := &Table{Meta: make(map[string]string, len(pf.meta))}
 	for k, v := range pf.meta {
 		t.Meta[k] = v
@@ -326,29 +369,31 @@ func (pf *parquetFile) newTable(n int) *Table {
 		col := &Col{Name: c.name, Kind: c.kind}
 		switch c.kind {
 		case Float:
-			col.F64 = make([]float64, n)
+			col.F64 = make([]float64, 0, capacity)
 		case Int:
-			col.I64 = make([]int64, n)
+			col.I64 = make([]int64, 0, capacity)
 		case String:
-			col.Str = make([]string, n)
+			col.Str = make([]string, 0, capacity)
 		case Bool:
-			col.Bools = make([]bool, n)
+			col.Bools = make([]bool, 0, capacity)
 		}
 		t.Cols = append(t.Cols, col)
 	}
 	return t
 }
 
-// readRowGroup decodes the planned columns of rg into rows [at, at+n) of t;
-// fileRow is the index in the file of the group's first row (for errors).
-func (pf *parquetFile) readRowGroup(rg parquet.RowGroup, t *Table, at int, fileRow int64) error {
+// readRowGroup appends the planned columns of rg to t; fileRow is the index
+// in the file of the group's first row (for errors).
+func (pf *parquetFile) readRowGroup(index int, rg parquet.RowGroup, t *Table, fileRow int64) error {
+	if err := pf.checkRowGroup(index); err != nil {
+		return err
+	}
 	chunks := rg.ColumnChunks()
-	n := int(rg.NumRows())
 	for i, c := range pf.cols {
 		if c.leaf >= len(chunks) {
 			return fmt.Errorf("column %q: row group has %d column chunks", c.name, len(chunks))
 		}
-		d := decoder{col: c, dst: t.Cols[i], start: at, at: at, end: at + n, fileRow: fileRow - int64(at)}
+		d := decoder{col: c, dst: t.Cols[i], want: int(rg.NumRows()), fileRow: fileRow}
 		if err := d.chunk(chunks[c.leaf]); err != nil {
 			return err
 		}
@@ -356,14 +401,13 @@ func (pf *parquetFile) readRowGroup(rg parquet.RowGroup, t *Table, at int, fileR
 	return nil
 }
 
-// decoder fills rows [at, end) of one table column from one column chunk.
+// decoder appends one column chunk to one table column.
 type decoder struct {
-	col     column
-	dst     *Col
-	start   int   // first row of the row group in dst
-	at, end int   // next row to fill, end of the row group
-	fileRow int64 // file row of table row 0 (for errors)
-	values  []parquet.Value
+	col       column
+	dst       *Col
+	want, got int   // rows the row group claims, rows decoded so far
+	fileRow   int64 // file row of the row group's first row (for errors)
+	values    []parquet.Value
 }
 
 func (d *decoder) chunk(cc parquet.ColumnChunk) error {
@@ -383,37 +427,36 @@ func (d *decoder) chunk(cc parquet.ColumnChunk) error {
 			return err
 		}
 	}
-	if d.at != d.end {
-		return fmt.Errorf("column %q: row group holds %d rows, its pages %d", d.col.name, d.end-d.start, d.at-d.start)
+	if d.got != d.want {
+		return fmt.Errorf("column %q: row group holds %d rows, its pages %d", d.col.name, d.want, d.got)
 	}
 	return nil
 }
 
 func (d *decoder) page(p parquet.Page) error {
 	n := int(p.NumValues())
-	if n < 0 || n > d.end-d.at {
-		return fmt.Errorf("column %q: page of %d values overflows the row group (%d rows left)", d.col.name, n, d.end-d.at)
+	if n < 0 || n > d.want-d.got {
+		return fmt.Errorf("column %q: page of %d values overflows the row group (%d rows left)", d.col.name, n, d.want-d.got)
 	}
 	if d.fast(p, n) {
-		d.at += n
+		d.got += n
 		return nil
 	}
 	if cap(d.values) == 0 {
 		d.values = make([]parquet.Value, 4096)
 	}
 	r := p.Values()
-	got := 0
+	end := d.got + n
 	for {
 		k, err := r.ReadValues(d.values)
-		if got+k > n {
+		if d.got+k > end {
 			return fmt.Errorf("column %q: page yields more than its %d values", d.col.name, n)
 		}
-		for j, v := range d.values[:k] {
-			if err := d.set(d.at+got+j, v); err != nil {
+		for _, v := range d.values[:k] {
+			if err := d.add(v); err != nil {
 				return err
 			}
 		}
-		got += k
 		if err == io.EOF {
 			break
 		}
@@ -424,69 +467,69 @@ func (d *decoder) page(p parquet.Page) error {
 			return fmt.Errorf("column %q: page decoder made no progress", d.col.name)
 		}
 	}
-	if got != n {
-		return fmt.Errorf("column %q: page holds %d values, decoded %d", d.col.name, n, got)
+	if d.got != end {
+		return fmt.Errorf("column %q: page holds %d values, decoded %d", d.col.name, n, n-(end-d.got))
 	}
-	d.at += n
 	return nil
 }
 
-// fast copies a page of plain, non-null numbers straight from its buffer.
+// fast appends a page of plain, non-null numbers straight from its buffer.
 func (d *decoder) fast(p parquet.Page, n int) bool {
 	if p.Dictionary() != nil || p.NumNulls() != 0 || len(p.DefinitionLevels()) != 0 || len(p.RepetitionLevels()) != 0 {
 		return false
 	}
 	data := p.Data()
-	dst := d.at
 	switch {
 	case d.col.phys == format.Double && data.Kind() == encoding.Double:
 		src := data.Double()
 		if len(src) != n {
 			return false
 		}
-		copy(d.dst.F64[dst:dst+n], src)
+		d.dst.F64 = append(d.dst.F64, src...)
 	case d.col.phys == format.Int64 && !d.col.unsigned && data.Kind() == encoding.Int64:
 		src := data.Int64()
 		if len(src) != n {
 			return false
 		}
-		copy(d.dst.I64[dst:dst+n], src)
+		d.dst.I64 = append(d.dst.I64, src...)
 	default:
 		return false
 	}
 	return true
 }
 
-// set converts one parquet value into row i of the column.
-func (d *decoder) set(i int, v parquet.Value) error {
+// add converts one parquet value and appends it to the column.
+func (d *decoder) add(v parquet.Value) error {
+	row := d.fileRow + int64(d.got)
+	d.got++
 	if v.IsNull() {
 		if d.col.kind == Float {
-			d.dst.F64[i] = math.NaN()
+			d.dst.F64 = append(d.dst.F64, math.NaN())
 			return nil
 		}
-		return fmt.Errorf("column %q row %d: null value (only float columns may hold nulls, read as NaN)", d.col.name, d.fileRow+int64(i))
+		return fmt.Errorf("column %q row %d: null value (only float columns may hold nulls, read as NaN)", d.col.name, row)
 	}
 	switch d.col.phys {
 	case format.Boolean:
-		d.dst.Bools[i] = v.Boolean()
+		d.dst.Bools = append(d.dst.Bools, v.Boolean())
 	case format.Int32:
 		if d.col.unsigned {
-			d.dst.I64[i] = int64(uint32(v.Int32()))
+			d.dst.I64 = append(d.dst.I64, int64(uint32(v.Int32())))
 		} else {
-			d.dst.I64[i] = int64(v.Int32())
+			d.dst.I64 = append(d.dst.I64, int64(v.Int32()))
 		}
 	case format.Int64:
 		x := v.Int64()
 		if d.col.unsigned && x < 0 {
-			return fmt.Errorf("column %q row %d: unsigned value %d does not fit in int64", d.col.name, d.fileRow+int64(i), uint64(x))
+			return fmt.Errorf("column %q row %d: unsigned value %d does not fit in int64", d.col.name, row, uint64(x))
 		}
-		d.dst.I64[i] = x
+		d.dst.I64 = append(d.dst.I64, x)
 	case format.Float:
-		d.dst.F64[i] = float64(v.Float())
+		d.dst.F64 = append(d.dst.F64, float64(v.Float()))
 	case format.Double:
-		d.dst.F64[i] = v.Double()
+		d.dst.F64 = append(d.dst.F64, v.Double())
 	case format.ByteArray:
-		d.dst.Str[i] = string(v.ByteArray())
+		d.dst.Str = append(d.dst.Str, string(v.ByteArray()))
 	}
 	return nil
 }
