@@ -19,18 +19,26 @@
 // every covariance singular, so it is left out and resampled networks get its
 // constant value.
 //
-// Clustering. Gaussian mixtures with full covariances (package gmm) with 1..
-// cluster.max_clusters components; the number of clusters minimises the BIC.
-// Clusters are numbered 1..K by decreasing weight.
+// Clustering. Gaussian mixtures (package gmm) with 1..cluster.max_clusters
+// components; the number of clusters and the covariance model are chosen together by
+// the smallest BIC, as mclust does (Fraley & Raftery 2002, JASA 97:611). The models
+// (cluster.covariance) are full covariances per cluster and one full covariance
+// shared by all clusters (tied). Both are needed: with d features a second full
+// covariance costs d (d + 3) / 2 + 1 parameters (45 for d = 8), which a network of
+// ~100 neurons cannot pay for in BIC when populations differ only in their means (say
+// in their NE parameters), while populations that differ in their loading covariances
+// (their sigma_mn, i.e. their role in the dynamics) need the full model. Clusters are
+// numbered 1..K by decreasing weight.
 //
 // Stability. For b = 1..cluster.bootstrap, n neurons are drawn with replacement, a
-// mixture with K_s = max(K, 2) components is fitted to them, and the neurons present
-// in the resample are labelled by it; the ARI between these labels and the full-data
-// clustering of the same neurons is the stability of resample b. The null is data
-// without structure: n points drawn from the single Gaussian fitted to the
-// standardised features (same covariance as the data), clustered with K_s components,
-// and put through the same resampling; a stability well above the null's says the
-// clusters are more than a partition of one blob.
+// mixture with K_s = max(K, 2) components (the covariance model with the smaller BIC
+// at K_s) is fitted to them, and the neurons present in the resample are labelled by
+// it; the ARI between these labels and the full-data clustering of the same neurons
+// is the stability of resample b. The null is data without structure: n points drawn
+// from the single Gaussian fitted to the standardised features (same covariance as
+// the data), clustered with K_s components, and put through the same resampling; a
+// stability well above the null's says the clusters are more than a partition of one
+// blob.
 //
 // Agreement. ARI between the clusters and the mean-field populations (on the units
 // both have), and with the true populations when the session is simulated.

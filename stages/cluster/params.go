@@ -6,11 +6,12 @@ import "fmt"
 // `fixedpoints`), with their defaults in defaultParams.
 type Params struct {
 	Cluster struct {
-		MaxClusters int    `yaml:"max_clusters"` // largest number of clusters tried
-		Restarts    int    `yaml:"restarts"`     // EM restarts per fit
-		Bootstrap   int    `yaml:"bootstrap"`    // resamples for stability (and as many null resamples)
-		Networks    int    `yaml:"networks"`     // networks resampled from the mixture
-		Seed        uint64 `yaml:"seed"`
+		MaxClusters int      `yaml:"max_clusters"` // largest number of clusters tried
+		Restarts    int      `yaml:"restarts"`     // EM restarts per fit
+		Covariance  []string `yaml:"covariance"`   // covariance models competing in the BIC: full, tied
+		Bootstrap   int      `yaml:"bootstrap"`    // resamples for stability (and as many null resamples)
+		Networks    int      `yaml:"networks"`     // networks resampled from the mixture
+		Seed        uint64   `yaml:"seed"`
 	} `yaml:"cluster"`
 	Fixedpoints struct {
 		Grid int `yaml:"grid"` // NE levels on [0, 1] when the fixedpoints input is absent
@@ -21,6 +22,7 @@ func defaultParams() Params {
 	var p Params
 	p.Cluster.MaxClusters = 6
 	p.Cluster.Restarts = 10
+	p.Cluster.Covariance = []string{"full", "tied"}
 	p.Cluster.Bootstrap = 100
 	p.Cluster.Networks = 5
 	p.Cluster.Seed = 1

@@ -45,23 +45,31 @@ func Run(ctx task.Context) error {
 		feat.n, model.Variant, feat.d, strings.Join(feat.names, ", "))
 	c := p.Cluster
 	threads := max(ctx.Threads(), 1)
+	covs, err := parseCovariances(c.Covariance)
+	if err != nil {
+		return err
+	}
 	set := gmm.Settings{Restarts: c.Restarts, Seed: c.Seed, Threads: threads}
 
-	// Number of clusters by BIC.
+	// Number of clusters (and covariance model) by BIC.
 	ctx.Progress(0, "mixtures")
-	sel, err := gmm.Select(feat.z, feat.d, c.MaxClusters, &set)
+	ch, err := chooseModel(feat.z, feat.d, c.MaxClusters, covs, set)
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
-	k := sel.K
-	mix := byWeight(sel.Best().Mixture)
+	k := ch.k
+	best, cov := ch.fit(k)
+	mix := byWeight(best.Mixture)
 	resp, labels, _ := mix.Posterior(feat.z)
-	ctx.Logf("BIC over 1..%d clusters: %v; chosen K = %d", len(sel.BIC), roundAll(sel.BIC), k)
+	for j, sel := range ch.sels {
+		ctx.Logf("BIC (%s covariances) over 1..%d clusters: %v", covs[j], len(sel.BIC), roundAll(sel.BIC))
+	}
+	ctx.Logf("chosen: K = %d, %s covariances", k, cov)
 
 	if err := ctx.WriteTable("clusters", clustersTable(model, feat, labels, resp, k)); err != nil {
 		return err
 	}
-	if err := ctx.WriteTable("bic", bicTable(sel, feat)); err != nil {
+	if err := ctx.WriteTable("bic", ch.bicTable(feat.d)); err != nil {
 		return err
 	}
 	if err := ctx.WriteTable("cluster_means", meansTable(mix, feat)); err != nil {
@@ -70,16 +78,24 @@ func Run(ctx task.Context) error {
 
 	// Bootstrap stability against the null of one Gaussian blob.
 	ctx.Progress(0.2, "stability")
-	sum := summary{NClusters: k, BIC: sel.BIC, Features: feat.names, Neurons: feat.n}
+	sum := summary{NClusters: k, Covariance: cov.String(), BIC: ch.bestBIC(), BICByCovariance: map[string][]float64{},
+		Features: feat.names, Neurons: feat.n}
+	for j, sel := range ch.sels {
+		sum.BICByCovariance[covs[j].String()] = sel.BIC
+	}
 	ks := max(k, 2)
 	var ari, nullARI []float64
-	if ks <= len(sel.Fits) && c.Bootstrap > 0 {
-		ref := sel.Fits[ks-1].Labels
-		ari, nullARI, err = stability(ctx.Ctx(), feat.z, feat.n, feat.d, ks, ref, sel.Fits[0].Mixture, c.Bootstrap, c.Seed, set, threads)
+	if ks <= ch.kmax() && c.Bootstrap > 0 {
+		ref, scov := ch.fit(ks)
+		null, _ := ch.fit(1)
+		sset := set
+		sset.Covariance = scov
+		ari, nullARI, err = stability(ctx.Ctx(), feat.z, feat.n, feat.d, ks, ref.Labels, null.Mixture, c.Bootstrap, c.Seed, sset, threads)
 		if err != nil {
 			return fmt.Errorf("cluster stability: %w", err)
 		}
 		sum.StabilityK = ks
+		sum.StabilityCovariance = scov.String()
 		sum.StabilityARI = ptr(median(ari))
 		sum.StabilityNullARI = ptr(median(nullARI))
 		sum.StabilityNullARI95 = ptr(quantile(nullARI, 0.95))
@@ -162,17 +178,20 @@ func Run(ctx task.Context) error {
 
 // summary is the stage's part of summary.json; absent numbers are null.
 type summary struct {
-	NClusters                int       `json:"n_clusters"`
-	BIC                      []float64 `json:"bic"`
-	StabilityARI             *float64  `json:"stability_ari"`
-	StabilityNullARI         *float64  `json:"stability_null_ari"`
-	StabilityNullARI95       *float64  `json:"stability_null_ari_q95"`
-	StabilityK               int       `json:"stability_k"`
-	ARIWithMeanfield         *float64  `json:"ari_with_meanfield"`
-	ARIWithTruth             *float64  `json:"ari_with_truth"`
-	ResampledRegimeAgreement *float64  `json:"resampled_regime_agreement"`
-	Features                 []string  `json:"features"`
-	Neurons                  int       `json:"neurons"`
+	NClusters                int                  `json:"n_clusters"`
+	Covariance               string               `json:"covariance"`
+	BIC                      []float64            `json:"bic"`
+	BICByCovariance          map[string][]float64 `json:"bic_by_covariance"`
+	StabilityCovariance      string               `json:"stability_covariance,omitempty"`
+	StabilityARI             *float64             `json:"stability_ari"`
+	StabilityNullARI         *float64             `json:"stability_null_ari"`
+	StabilityNullARI95       *float64             `json:"stability_null_ari_q95"`
+	StabilityK               int                  `json:"stability_k"`
+	ARIWithMeanfield         *float64             `json:"ari_with_meanfield"`
+	ARIWithTruth             *float64             `json:"ari_with_truth"`
+	ResampledRegimeAgreement *float64             `json:"resampled_regime_agreement"`
+	Features                 []string             `json:"features"`
+	Neurons                  int                  `json:"neurons"`
 }
 
 func ptr(v float64) *float64 {
@@ -239,27 +258,6 @@ func clustersTable(model *rnn.Model, f *features, labels []int, resp []float64, 
 	}
 	t.SetMeta("features", strings.Join(f.names, ","))
 	t.SetMeta("standardised", "z-score with the mean and population sd of each feature")
-	return t
-}
-
-func bicTable(sel *gmm.Selection, f *features) *table.Table {
-	t := table.New()
-	n := len(sel.Fits)
-	ks, params := make([]int64, n), make([]int64, n)
-	ll := make([]float64, n)
-	conv := make([]bool, n)
-	for i, fit := range sel.Fits {
-		ks[i] = int64(i + 1)
-		params[i] = int64(gmm.NumParams(i+1, f.d))
-		ll[i] = fit.LogLik
-		conv[i] = fit.Converged
-	}
-	t.AddInt("k", ks)
-	t.AddFloat("bic", append([]float64(nil), sel.BIC...))
-	t.AddFloat("loglik", ll)
-	t.AddInt("params", params)
-	t.AddBool("converged", conv)
-	t.SetMeta("selected_k", fmt.Sprint(sel.K))
 	return t
 }
 

@@ -214,7 +214,7 @@ func checkOutputs(t *testing.T, ctx *tasktest.Context, n, k, reps, regimeRows in
 		rows int
 	}{
 		{"clusters", []string{"unit", "cluster", "probability", "m_1", "gamma_2"}, n},
-		{"bic", []string{"k", "bic", "loglik", "params", "converged"}, 6},
+		{"bic", []string{"k", "covariance", "bic", "loglik", "params", "converged", "chosen"}, 12},
 		{"stability", []string{"resample", "ari", "null_ari"}, reps},
 		{"resampled_regimes", []string{"network", "nu", "regime", "fitted_regime", "matches"}, regimeRows},
 		{"cluster_means", []string{"cluster", "weight", "feature", "mean", "sd"}, k * 8},
@@ -272,6 +272,43 @@ func TestClusterMeansMatchPopulations(t *testing.T) {
 	}
 	if s := readSummary(t, ctx); s.StabilityARI != nil || s.ResampledRegimeAgreement != nil || s.ARIWithTruth != nil {
 		t.Errorf("no bootstrap, no regime analysis, no truth: want nulls, got %+v", s)
+	}
+}
+
+func TestPopulationsDifferingOnlyInNE(t *testing.T) {
+	// The harder case: both populations have the same loading statistics (overlap
+	// 1.4), h and b are the same for all, and only the NE parameters differ (means
+	// 0.8 and 1.2 apart, sd 0.25). With 8 features a second full covariance costs
+	// 44 parameters, more than 120 neurons can pay for in BIC; clusters that differ
+	// in location only are what the tied model describes, and the joint choice of
+	// covariance model and K must find them.
+	pops := []popSpec{defaultPops[0], defaultPops[1]}
+	for p := range pops {
+		pops[p].overlap, pops[p].gammaSD = 1.4, 0.25
+	}
+	m, truth := twoPopulationModel(120, 6, pops)
+	ctx := stageContext(t, m, truth, truth, nil, map[string]any{"cluster": map[string]any{"bootstrap": 20}})
+	ctx.NThreads = 2
+	if err := Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := readSummary(t, ctx)
+	t.Logf("BIC full %v tied %v; ARI truth %v; stability %v null %v", roundAll(s.BICByCovariance["full"]),
+		roundAll(s.BICByCovariance["tied"]), *s.ARIWithTruth, *s.StabilityARI, *s.StabilityNullARI)
+	if s.NClusters != 2 || s.Covariance != "tied" {
+		t.Fatalf("chose %d clusters with %s covariances, want 2, tied", s.NClusters, s.Covariance)
+	}
+	if *s.ARIWithTruth < 0.8 {
+		t.Errorf("ARI with truth %v, want >= 0.8", *s.ARIWithTruth)
+	}
+	// With full covariances only, BIC prefers one cluster here: the reason for
+	// letting the tied model compete.
+	ctx = stageContext(t, m, truth, truth, nil, map[string]any{"cluster": map[string]any{"bootstrap": 0, "covariance": []string{"full"}}})
+	if err := Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := readSummary(t, ctx); s.NClusters != 1 {
+		t.Errorf("full covariances only: %d clusters; the parameter count (BIC %v) should give 1", s.NClusters, roundAll(s.BIC))
 	}
 }
 

@@ -5,15 +5,48 @@ import (
 	"math"
 )
 
-// NumParams is the number of free parameters of a k-component mixture with full
-// covariances in dimension d: k - 1 weights, k d means, k d (d + 1) / 2 covariances.
-func NumParams(k, d int) int { return k - 1 + k*d + k*d*(d+1)/2 }
+// Covariance is a covariance model of the components.
+type Covariance int
+
+const (
+	// Full gives every component its own full covariance.
+	Full Covariance = iota
+	// Tied gives all components one shared full covariance (clusters that differ
+	// in location only; far fewer parameters when d is large against n).
+	Tied
+)
+
+func (c Covariance) String() string {
+	switch c {
+	case Full:
+		return "full"
+	case Tied:
+		return "tied"
+	}
+	return fmt.Sprintf("Covariance(%d)", int(c))
+}
+
+// NumParams is the number of free parameters of a k-component mixture in dimension
+// d: k - 1 weights, k d means, and k d (d + 1) / 2 covariance entries (full) or
+// d (d + 1) / 2 (tied).
+func (c Covariance) NumParams(k, d int) int {
+	if c == Tied {
+		return k - 1 + k*d + d*(d+1)/2
+	}
+	return k - 1 + k*d + k*d*(d+1)/2
+}
 
 // BIC is the Bayesian information criterion -2 logLik + p log n of a k-component
-// full-covariance mixture fitted to n points in dimension d (smaller is better).
-func BIC(logLik float64, k, d, n int) float64 {
-	return -2*logLik + float64(NumParams(k, d))*math.Log(float64(n))
+// mixture fitted to n points in dimension d (smaller is better).
+func (c Covariance) BIC(logLik float64, k, d, n int) float64 {
+	return -2*logLik + float64(c.NumParams(k, d))*math.Log(float64(n))
 }
+
+// NumParams is Full.NumParams.
+func NumParams(k, d int) int { return Full.NumParams(k, d) }
+
+// BIC is Full.BIC.
+func BIC(logLik float64, k, d, n int) float64 { return Full.BIC(logLik, k, d, n) }
 
 // Selection is the outcome of Select.
 type Selection struct {
@@ -44,7 +77,7 @@ func Select(x []float64, d, kmax int, s *Settings) (*Selection, error) {
 			return nil, err
 		}
 		sel.Fits = append(sel.Fits, fit)
-		sel.BIC = append(sel.BIC, BIC(fit.LogLik, k, d, n))
+		sel.BIC = append(sel.BIC, s.withDefaults().Covariance.BIC(fit.LogLik, k, d, n))
 		if sel.BIC[k-1] < sel.BIC[sel.K-1] {
 			sel.K = k
 		}

@@ -21,6 +21,9 @@
 //
 // so F never decreases over iterations (the usual EM argument applies to the
 // penalised objective, which a covariance "ridge" added after the M-step would break).
+// With Tied covariances all components share one Sigma, with the prior on it once:
+// Sigma = ( sum_k sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T + Psi ) / n and eps = Ridge *
+// sbar * n.
 // The ridge is relative to the data scale and equals Ridge * sbar for a component of
 // average size n / K, larger for smaller ones: a component cannot collapse onto a
 // point or a duplicated point, and a sample with n < d still has positive-definite
@@ -36,7 +39,8 @@
 // bit-identical whatever the number of threads.
 //
 // BIC = -2 log L + p log n with p = (K - 1) + K d + K d (d + 1) / 2 free parameters
-// (weights, means, full covariances); the selected K minimises it (Schwarz 1978).
+// (weights, means, full covariances; d (d + 1) / 2 covariance entries in all when
+// tied); the selected K minimises it (Schwarz 1978).
 //
 // The adjusted Rand index (Hubert & Arabie 1985) measures the agreement of two
 // partitions of the same items, 1 for identical partitions (up to relabelling) and 0

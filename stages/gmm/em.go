@@ -24,6 +24,8 @@ type Settings struct {
 	// Ridge is the covariance regularisation relative to the data scale (see the
 	// package doc; default 1e-3).
 	Ridge float64
+	// Covariance is the covariance model (default Full).
+	Covariance Covariance
 	// Seed seeds the restarts (restart r draws from PCG(Seed, r)).
 	Seed uint64
 	// Threads is how many restarts run at once (default 1). It does not change the
@@ -57,7 +59,7 @@ func (s *Settings) withDefaults() Settings {
 	if s.Threads > 0 {
 		out.Threads = s.Threads
 	}
-	out.Seed, out.Trace = s.Seed, s.Trace
+	out.Seed, out.Trace, out.Covariance = s.Seed, s.Trace, s.Covariance
 	return out
 }
 
@@ -94,7 +96,16 @@ func Fit(x []float64, d, k int, s *Settings) (*Result, error) {
 		}
 	}
 	set := s.withDefaults()
-	eps := set.Ridge * dataScale(x, n, d) * float64(n) / float64(k)
+	tied := set.Covariance == Tied
+	if !tied && set.Covariance != Full {
+		return nil, fmt.Errorf("gmm: unknown covariance model %d", set.Covariance)
+	}
+	// Psi = eps I: a ridge of Ridge * sbar on a covariance estimated from n / K
+	// points (full) or from all n points (tied).
+	eps := set.Ridge * dataScale(x, n, d) * float64(n)
+	if !tied {
+		eps /= float64(k)
+	}
 
 	// Small EM (Biernacki, Celeux & Govaert 2003, Comput. Stat. Data Anal. 41:561):
 	// short runs from every start, then the best run continues to convergence.
@@ -105,7 +116,7 @@ func Fit(x []float64, d, k int, s *Settings) (*Result, error) {
 	runs := make([]*emState, set.Restarts)
 	start := func(r int) {
 		rng := rand.New(rand.NewPCG(set.Seed, uint64(r)))
-		runs[r] = newEM(x, n, d, k, eps, kmeansPlusPlus(x, n, d, k, rng), set.Trace)
+		runs[r] = newEM(x, n, d, k, eps, tied, kmeansPlusPlus(x, n, d, k, rng), set.Trace)
 		runs[r].res.Restart = r
 		runs[r].iterate(short, set.Tol)
 	}
@@ -177,6 +188,7 @@ type emState struct {
 	x       []float64
 	n       int
 	eps     float64
+	tied    bool
 	mix     *Mixture
 	resp    []float64
 	obj, ll float64
@@ -186,14 +198,14 @@ type emState struct {
 
 // newEM starts EM from the hard assignment labels (each in 0..k-1): an M-step on
 // them, then an E-step.
-func newEM(x []float64, n, d, k int, eps float64, labels []int, trace bool) *emState {
-	e := &emState{x: x, n: n, eps: eps, mix: NewMixture(k, d), resp: make([]float64, n*k), trace: trace}
+func newEM(x []float64, n, d, k int, eps float64, tied bool, labels []int, trace bool) *emState {
+	e := &emState{x: x, n: n, eps: eps, tied: tied, mix: NewMixture(k, d), resp: make([]float64, n*k), trace: trace}
 	for i, l := range labels {
 		e.resp[i*k+l] = 1
 	}
-	mStep(e.mix, x, n, e.resp, eps, true)
+	mStep(e.mix, x, n, e.resp, eps, tied, true)
 	e.res = &Result{Mixture: e.mix}
-	e.obj, e.ll = eStep(e.mix, x, n, e.resp, eps)
+	e.obj, e.ll = eStep(e.mix, x, n, e.resp, eps, tied)
 	e.record()
 	return e
 }
@@ -209,8 +221,8 @@ func (e *emState) record() {
 // objective gains less than tol per point in one iteration.
 func (e *emState) iterate(maxIter int, tol float64) {
 	for e.res.Iterations < maxIter && !e.res.Converged {
-		mStep(e.mix, e.x, e.n, e.resp, e.eps, false)
-		obj, ll := eStep(e.mix, e.x, e.n, e.resp, e.eps)
+		mStep(e.mix, e.x, e.n, e.resp, e.eps, e.tied, false)
+		obj, ll := eStep(e.mix, e.x, e.n, e.resp, e.eps, e.tied)
 		e.res.Iterations++
 		gain := obj - e.obj
 		e.obj, e.ll = obj, ll
@@ -241,7 +253,7 @@ func (e *emState) finish() *Result {
 
 // eStep turns resp into the responsibilities under mix and returns the penalised
 // objective F and the log-likelihood.
-func eStep(mix *Mixture, x []float64, n int, resp []float64, eps float64) (obj, logLik float64) {
+func eStep(mix *Mixture, x []float64, n int, resp []float64, eps float64, tied bool) (obj, logLik float64) {
 	k, d := mix.K, mix.D
 	z := make([]float64, d)
 	for i := 0; i < n; i++ {
@@ -252,12 +264,13 @@ func eStep(mix *Mixture, x []float64, n int, resp []float64, eps float64) (obj, 
 			r[c] = math.Exp(r[c] - lx)
 		}
 	}
-	return logLik - 0.5*eps*traceInverses(mix), logLik
+	return logLik - 0.5*eps*traceInverses(mix, tied), logLik
 }
 
-// traceInverses is sum_k tr(Sigma_k^-1) over live components: tr(Sigma^-1) is the
-// squared Frobenius norm of L^-1.
-func traceInverses(mix *Mixture) float64 {
+// traceInverses is sum_k tr(Sigma_k^-1) over live components (only the first when
+// the covariance is tied, as the prior is on the one shared matrix): tr(Sigma^-1) is
+// the squared Frobenius norm of L^-1.
+func traceInverses(mix *Mixture, tied bool) float64 {
 	d := mix.D
 	inv := make([]float64, d)
 	tot := 0.0
@@ -281,6 +294,9 @@ func traceInverses(mix *Mixture) float64 {
 				}
 			}
 		}
+		if tied {
+			break
+		}
 	}
 	return tot
 }
@@ -294,7 +310,7 @@ const deadWeight = 1e-10
 // responsibility falls under deadWeight is dropped (weight 0). When init is true (hard
 // k-means labels), an empty component keeps one point's worth of weight and takes the
 // pooled covariance, so that every restart starts with K live components.
-func mStep(mix *Mixture, x []float64, n int, resp []float64, eps float64, init bool) {
+func mStep(mix *Mixture, x []float64, n int, resp []float64, eps float64, tied, init bool) {
 	k, d := mix.K, mix.D
 	nk := make([]float64, k)
 	for i := 0; i < n; i++ {
@@ -354,6 +370,9 @@ func mStep(mix *Mixture, x []float64, n int, resp []float64, eps float64, init b
 				}
 			}
 		}
+		if tied {
+			continue // pooled below
+		}
 		for a := 0; a < d; a++ {
 			cov[a*d+a] += eps
 			for b := 0; b <= a; b++ {
@@ -362,8 +381,32 @@ func mStep(mix *Mixture, x []float64, n int, resp []float64, eps float64, init b
 			}
 		}
 	}
+	var pooled []float64
+	if tied {
+		// Sigma = ( sum_k S_k + Psi ) / sum_k N_k, shared by every component.
+		pooled = make([]float64, d*d)
+		tot := 0.0
+		for c := 0; c < k; c++ {
+			tot += nk[c]
+			for a, v := range mix.Covs[c*d*d : (c+1)*d*d] {
+				pooled[a] += v
+			}
+		}
+		for a := 0; a < d; a++ {
+			pooled[a*d+a] += eps
+			for b := 0; b <= a; b++ {
+				pooled[a*d+b] /= tot
+				pooled[b*d+a] = pooled[a*d+b]
+			}
+		}
+	}
 	if init {
 		initEmpty(mix, x, n, nk, eps)
+	}
+	if tied {
+		for c := 0; c < k; c++ {
+			copy(mix.Covs[c*d*d:(c+1)*d*d], pooled)
+		}
 	}
 	for c := 0; c < k; c++ {
 		mix.Weights[c] = nk[c] / float64(n)

@@ -436,3 +436,61 @@ func BenchmarkFit1000x8K2(b *testing.B) {
 		}
 	}
 }
+
+func TestTiedCovariance(t *testing.T) {
+	// Two separated clusters with the same covariance: the tied fit's shared
+	// covariance is the pooled within-cluster covariance (its exact M-step, the
+	// clusters being separated so that responsibilities are 0 or 1 to round-off)
+	// plus the ridge Ridge * sbar, and its parameter count is (k-1) + k d + d(d+1)/2.
+	shared := []float64{1, 0.5, 0.5, 2}
+	x, truth, _ := draw(t, 400, 21, []float64{0.5, 0.5}, [][]float64{{0, 0}, {15, 15}}, [][]float64{shared, shared})
+	ridge := 1e-3
+	res, err := Fit(x, 2, 2, &Settings{Seed: 1, Covariance: Tied, Ridge: ridge, Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ari := AdjustedRand(truth, res.Labels); ari != 1 {
+		t.Fatalf("ARI %v, want 1", ari)
+	}
+	n := len(truth)
+	var sums [2][2]float64
+	var counts [2]float64
+	for i, l := range truth {
+		sums[l][0] += x[2*i]
+		sums[l][1] += x[2*i+1]
+		counts[l]++
+	}
+	pooled := make([]float64, 4)
+	for i, l := range truth {
+		dx, dy := x[2*i]-sums[l][0]/counts[l], x[2*i+1]-sums[l][1]/counts[l]
+		pooled[0] += dx * dx / float64(n)
+		pooled[1] += dx * dy / float64(n)
+		pooled[3] += dy * dy / float64(n)
+	}
+	pooled[2] = pooled[1]
+	sbar := dataScale(x, n, 2)
+	pooled[0] += ridge * sbar
+	pooled[3] += ridge * sbar
+	for c := 0; c < 2; c++ {
+		for a := range pooled {
+			if got := res.Mixture.Cov(c)[a]; math.Abs(got-pooled[a]) > 1e-9 {
+				t.Errorf("component %d covariance %v, want %v", c, res.Mixture.Cov(c), pooled)
+				break
+			}
+		}
+	}
+	for it := 1; it < len(res.TraceObjective); it++ {
+		if res.TraceObjective[it] < res.TraceObjective[it-1]-1e-12*math.Abs(res.TraceObjective[it-1]) {
+			t.Errorf("tied objective fell at iteration %d", it)
+		}
+	}
+	if p := Tied.NumParams(3, 4); p != 2+12+10 {
+		t.Errorf("Tied.NumParams(3, 4) = %d, want 24", p)
+	}
+	// One component: tied and full are the same model.
+	a, _ := Fit(x, 2, 1, &Settings{Covariance: Tied})
+	b, _ := Fit(x, 2, 1, &Settings{Covariance: Full})
+	if a.LogLik != b.LogLik {
+		t.Errorf("K = 1: tied logL %v, full %v", a.LogLik, b.LogLik)
+	}
+}
