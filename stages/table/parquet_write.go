@@ -195,33 +195,43 @@ func (pw *ParquetWriter) sameSchema(t *Table) error {
 // the column writer in batches of writeBatchRows, counted from the start of
 // the row group.
 func (pw *ParquetWriter) feed(i int, c *Col, lo, hi int) error {
-	buf := pw.pending[i]
-	for r := lo; r < hi; r++ {
-		var v parquet.Value
+	for lo < hi {
+		buf := pw.pending[i]
+		k := min(hi-lo, writeBatchRows-len(buf))
+		n := len(buf)
+		buf = buf[:n+k]
 		switch c.Kind {
 		case Float:
-			v = parquet.DoubleValue(c.F64[r])
+			for j, v := range c.F64[lo : lo+k] {
+				buf[n+j] = parquet.DoubleValue(v)
+			}
 		case Int:
-			v = parquet.Int64Value(c.I64[r])
+			for j, v := range c.I64[lo : lo+k] {
+				buf[n+j] = parquet.Int64Value(v)
+			}
 		case String:
-			// No copy: the column writer copies the bytes into its page buffer
-			// before feed returns or, for a partial batch, the value keeps the
-			// string alive until the next call.
-			s := c.Str[r]
-			v = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
+			// No copy: the column writer copies the bytes into its page
+			// buffer; until then the value keeps the string alive.
+			for j, s := range c.Str[lo : lo+k] {
+				buf[n+j] = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
+			}
 		case Bool:
-			v = parquet.BooleanValue(c.Bools[r])
+			for j, v := range c.Bools[lo : lo+k] {
+				buf[n+j] = parquet.BooleanValue(v)
+			}
 		}
-		buf = append(buf, v)
+		lo += k
 		if len(buf) == writeBatchRows {
 			if _, err := pw.cols[i].WriteRowValues(buf); err != nil {
 				return fmt.Errorf("column %q: %w", c.Name, err)
 			}
-			clear(buf)
+			if c.Kind == String {
+				clear(buf) // drop the references to the strings
+			}
 			buf = buf[:0]
 		}
+		pw.pending[i] = buf
 	}
-	pw.pending[i] = buf
 	return nil
 }
 
