@@ -40,7 +40,7 @@ func resampledRegimes(ctx context.Context, f *features, template *rnn.Model, mix
 			return
 		}
 		out[j] = labels
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}

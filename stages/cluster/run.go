@@ -90,7 +90,10 @@ func Run(ctx task.Context) error {
 		null, _ := ch.fit(1)
 		sset := set
 		sset.Covariance = scov
-		ari, nullARI, err = stability(ctx.Ctx(), feat.z, feat.n, feat.d, ks, ref.Labels, null.Mixture, c.Bootstrap, c.Seed, sset, threads)
+		progress := func(done int) {
+			ctx.Progress(0.2+0.5*float64(done)/float64(2*c.Bootstrap), fmt.Sprintf("stability %d/%d", done, 2*c.Bootstrap))
+		}
+		ari, nullARI, err = stability(ctx.Ctx(), feat.z, feat.n, feat.d, ks, ref.Labels, null.Mixture, c.Bootstrap, c.Seed, sset, threads, progress)
 		if err != nil {
 			return fmt.Errorf("cluster stability: %w", err)
 		}

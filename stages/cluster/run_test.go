@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -436,6 +438,17 @@ func TestBadInputs(t *testing.T) {
 	ctx := stageContext(t, m, truth, nil, nil, map[string]any{"cluster": map[string]any{"max_clusters": 0}})
 	if err := Run(ctx); err == nil {
 		t.Error("max_clusters 0: no error")
+	}
+	ctx = stageContext(t, m, truth, nil, nil, map[string]any{"cluster": map[string]any{"covariance": []string{"diag"}}})
+	if err := Run(ctx); err == nil {
+		t.Error("unknown covariance model: no error")
+	}
+	ctx = stageContext(t, m, truth, nil, nil, nil)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	ctx.Context = cancelled
+	if err := Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled run: error %v", err)
 	}
 	ctx = stageContext(t, m, truth, nil, nil, map[string]any{"cluster": map[string]any{"bootstrap": 0}})
 	delete(ctx.Upstream["meanfield"][0].Tables, "populations")

@@ -25,19 +25,28 @@ func streamSeed(seed, part, b uint64) uint64 {
 }
 
 // parallelFor runs fn(0..n-1) on up to threads goroutines; results must be stored by
-// index. It stops handing out work once ctx is done and returns ctx's error.
-func parallelFor(ctx context.Context, n, threads int, fn func(i int)) error {
+// index. It stops handing out work once ctx is done and returns ctx's error. progress
+// (may be nil) is called with the number of items done, in order.
+func parallelFor(ctx context.Context, n, threads int, fn func(i int), progress func(done int)) error {
 	if threads < 1 {
 		threads = 1
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
 	for w := 0; w < min(threads, n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
 				fn(i)
+				if progress != nil {
+					mu.Lock()
+					done++
+					progress(done)
+					mu.Unlock()
+				}
 			}
 		}()
 	}
@@ -84,7 +93,7 @@ func resampleARI(z []float64, n, d, k int, labels []int, rng *rand.Rand, set gmm
 // (reference labels) and of every null replicate: fresh unstructured data drawn from
 // null (a one-component fit to z), clustered with k components, then resampled the
 // same way.
-func stability(ctx context.Context, z []float64, n, d, k int, labels []int, null *gmm.Mixture, reps int, seed uint64, set gmm.Settings, threads int) (ari, nullARI []float64, err error) {
+func stability(ctx context.Context, z []float64, n, d, k int, labels []int, null *gmm.Mixture, reps int, seed uint64, set gmm.Settings, threads int, progress func(done int)) (ari, nullARI []float64, err error) {
 	ari = make([]float64, reps)
 	nullARI = make([]float64, reps)
 	errs := make([]error, 2*reps)
@@ -109,7 +118,7 @@ func stability(ctx context.Context, z []float64, n, d, k int, labels []int, null
 		}
 		s.Seed = streamSeed(seed, streamNull, b+2<<32)
 		nullARI[b], errs[j] = resampleARI(x, n, d, k, ref.Labels, rng, s)
-	})
+	}, progress)
 	if err != nil {
 		return nil, nil, err
 	}
