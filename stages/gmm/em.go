@@ -79,8 +79,8 @@ type Result struct {
 	TraceLogLik, TraceObjective []float64
 }
 
-// Fit fits a k-component mixture with full covariances to the n points of x
-// (row-major n x d) by EM from several restarts (see the package doc). Errors: no
+// Fit fits a k-component mixture (full covariances unless Settings say tied) to the
+// n points of x (row-major n x d) by EM from several restarts (see the package doc). Errors: no
 // points, k < 1 or k > n, or a value that is not finite.
 func Fit(x []float64, d, k int, s *Settings) (*Result, error) {
 	n := checkShape(x, d)
