@@ -2,6 +2,7 @@ package table
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // Files as other writers make them, built with parquet-go's general writer:
@@ -307,4 +310,46 @@ func schemaString(t *Table) string {
 		parts[i] = c.Name + ":" + c.Kind.String()
 	}
 	return strings.Join(parts, " ")
+}
+
+// Old writers annotate with converted types only; planColumns reads those too.
+func TestPlanColumnsConvertedTypes(t *testing.T) {
+	leaf := func(name string, phys format.Type, conv *deprecated.ConvertedType) format.SchemaElement {
+		el := format.SchemaElement{Name: name}
+		el.Type.Set(phys)
+		el.RepetitionType.Set(format.Required)
+		if conv != nil {
+			el.ConvertedType.Set(*conv)
+		}
+		return el
+	}
+	ct := func(c deprecated.ConvertedType) *deprecated.ConvertedType { return &c }
+	cases := []struct {
+		el   format.SchemaElement
+		want string // "kind unsigned" or an error fragment
+	}{
+		{leaf("u16", format.Int32, ct(deprecated.Uint16)), "int64 true"},
+		{leaf("i8", format.Int32, ct(deprecated.Int8)), "int64 false"},
+		{leaf("plain", format.Int64, nil), "int64 false"},
+		{leaf("utf8", format.ByteArray, ct(deprecated.UTF8)), "string false"},
+		{leaf("ts", format.Int64, ct(deprecated.TimestampMillis)), `column "ts": INT64 with annotation TIMESTAMP_MILLIS is not supported`},
+		{leaf("dec", format.ByteArray, ct(deprecated.Decimal)), `column "dec": BYTE_ARRAY with annotation DECIMAL`},
+		{leaf("i96", format.Int96, nil), `column "i96": physical type INT96 is not supported`},
+		{leaf("flba", format.FixedLenByteArray, nil), `physical type FIXED_LEN_BYTE_ARRAY is not supported`},
+		{format.SchemaElement{Name: "norep", Type: leaf("", format.Double, nil).Type}, "float64 false"},
+	}
+	for _, c := range cases {
+		root := format.SchemaElement{Name: "schema"}
+		root.NumChildren.Set(1)
+		cols, err := planColumns([]format.SchemaElement{root, c.el})
+		got := ""
+		if err != nil {
+			got = err.Error()
+		} else {
+			got = fmt.Sprint(cols[0].kind, " ", cols[0].unsigned)
+		}
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.el.Name, got, c.want)
+		}
+	}
 }

@@ -321,11 +321,21 @@ func (c *column) mapType(el format.SchemaElement) error {
 	return nil
 }
 
+// convertedNames are the legacy converted types, by value (parquet.thrift).
+var convertedNames = [...]string{
+	"UTF8", "MAP", "MAP_KEY_VALUE", "LIST", "ENUM", "DECIMAL", "DATE", "TIME_MILLIS", "TIME_MICROS",
+	"TIMESTAMP_MILLIS", "TIMESTAMP_MICROS", "UINT_8", "UINT_16", "UINT_32", "UINT_64",
+	"INT_8", "INT_16", "INT_32", "INT_64", "JSON", "BSON", "INTERVAL",
+}
+
 func annotation(el format.SchemaElement) string {
 	if el.LogicalType.Value != nil {
 		return el.LogicalType.Value.String()
 	}
 	if el.ConvertedType.Valid {
+		if i := int(el.ConvertedType.V); i >= 0 && i < len(convertedNames) {
+			return convertedNames[i]
+		}
 		return fmt.Sprintf("converted type %d", int(el.ConvertedType.V))
 	}
 	return "none"
