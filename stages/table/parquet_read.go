@@ -80,9 +80,13 @@ func ReadParquet(r io.ReaderAt, size int64) (t *Table, err error) {
 func ScanParquet(r io.ReaderAt, size int64, columns []string, fn func(chunk *Table) error) (err error) {
 	inCallback := false
 	defer func() {
-		// A panic inside fn is the caller's bug, not a corrupt file: let it go.
-		if !inCallback {
-			recoverCorrupt(&err)
+		// A panic inside fn is the caller's bug, not a corrupt file: let it
+		// go. (recover must be called by the deferred function itself.)
+		if inCallback {
+			return
+		}
+		if p := recover(); p != nil {
+			err = corruptError(p)
 		}
 	}()
 	pf, err := openParquet(r, size, columns)
@@ -117,9 +121,11 @@ func ScanParquet(r io.ReaderAt, size int64, columns []string, fn func(chunk *Tab
 // and offsets it decodes) into an error: a damaged file must not crash nmdyn.
 func recoverCorrupt(err *error) {
 	if p := recover(); p != nil {
-		*err = fmt.Errorf("corrupt parquet file: %v", p)
+		*err = corruptError(p)
 	}
 }
+
+func corruptError(p any) error { return fmt.Errorf("corrupt parquet file: %v", p) }
 
 // column is the plan for reading one leaf column.
 type column struct {

@@ -465,3 +465,16 @@ func TestParquetHighCompression(t *testing.T) {
 		t.Fatalf("round trip differs: %q", Compare(in, got, 0))
 	}
 }
+
+// A panic in the callback is the caller's: it must not be reported as a
+// corrupt file.
+func TestScanParquetCallbackPanic(t *testing.T) {
+	b := writeBytes(t, allKinds())
+	defer func() {
+		if p := recover(); p != "callback bug" {
+			t.Fatalf("recovered %v, want the callback's panic", p)
+		}
+	}()
+	_ = ScanParquet(bytes.NewReader(b), int64(len(b)), nil, func(*Table) error { panic("callback bug") })
+	t.Fatal("ScanParquet returned after its callback panicked")
+}
