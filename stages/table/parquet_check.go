@@ -34,12 +34,12 @@ var errCorruptThrift = errors.New("corrupt thrift structure")
 // checking that every list and string fits in the bytes left.
 func checkFooterThrift(r io.ReaderAt, size int64) error {
 	var tail [8]byte
-	if _, err := r.ReadAt(tail[:], size-8); err != nil {
+	if err := readAt(r, tail[:], size-8); err != nil {
 		return err
 	}
 	n := int64(binary.LittleEndian.Uint32(tail[:4]))
 	footer := make([]byte, n)
-	if _, err := r.ReadAt(footer, size-8-n); err != nil {
+	if err := readAt(r, footer, size-8-n); err != nil {
 		return fmt.Errorf("reading parquet footer: %w", err)
 	}
 	w := thriftWalker{b: footer}
@@ -113,7 +113,7 @@ func readPageHeader(r io.ReaderAt, pos, end int64, buf *[]byte) (pageHeader, err
 			*buf = make([]byte, n)
 		}
 		b := (*buf)[:n]
-		if _, err := r.ReadAt(b, pos); err != nil && err != io.EOF {
+		if err := readAt(r, b, pos); err != nil {
 			return pageHeader{}, err
 		}
 		h, err := parsePageHeader(b)
@@ -209,7 +209,7 @@ func checkCompressed(r io.ReaderAt, codec format.CompressionCodec, off int64, n,
 	switch codec {
 	case format.Snappy:
 		head := make([]byte, min(n, binary.MaxVarintLen32))
-		if _, err := r.ReadAt(head, off); err != nil {
+		if err := readAt(r, head, off); err != nil {
 			return err
 		}
 		size, k := binary.Uvarint(head)
@@ -226,7 +226,7 @@ func checkCompressed(r io.ReaderAt, codec format.CompressionCodec, off int64, n,
 		}
 	case format.Lz4Raw:
 		data := make([]byte, n)
-		if _, err := r.ReadAt(data, off); err != nil {
+		if err := readAt(r, data, off); err != nil {
 			return err
 		}
 		if _, err := lz4.UncompressBlock(data, make([]byte, limit)); err != nil {
@@ -247,7 +247,7 @@ func zstdContentSize(r io.ReaderAt, off, n int64) (uint64, error) {
 		if int64(k) > end-off {
 			return nil, corrupt
 		}
-		if _, err := r.ReadAt(hdr[:k], off); err != nil {
+		if err := readAt(r, hdr[:k], off); err != nil {
 			return nil, err
 		}
 		off += int64(k)
@@ -356,6 +356,19 @@ func (pf *parquetFile) checkRowGroup(index int) error {
 		}
 	}
 	return nil
+}
+
+// readAt fills b from off: a short read is an error, io.EOF with a full read
+// is not (io.ReaderAt allows either at the end of the input).
+func readAt(r io.ReaderAt, b []byte, off int64) error {
+	n, err := r.ReadAt(b, off)
+	if n == len(b) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // Thrift compact protocol type codes.

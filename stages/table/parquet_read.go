@@ -49,7 +49,9 @@ var writerLayoutKeys = map[string]bool{"ARROW:schema": true, "pandas": true}
 const readBufferBytes = 1 << 20
 
 // ReadParquet reads a whole Parquet file of the given size into one table.
-// The file's key-value metadata becomes the table's Meta.
+// The file's key-value metadata becomes the table's Meta (less the keys in
+// writerLayoutKeys). Errors say what is wrong, not which file: the caller
+// adds the name.
 func ReadParquet(r io.ReaderAt, size int64) (t *Table, err error) {
 	defer recoverCorrupt(&err)
 	pf, err := openParquet(r, size, nil)
@@ -72,11 +74,12 @@ func ReadParquet(r io.ReaderAt, size int64) (t *Table, err error) {
 }
 
 // ScanParquet calls fn with one table per row group holding only the named
-// columns, in the file's order (nil means all columns; an unknown name is an
-// error). Each chunk is freshly allocated, so fn may keep it; memory held is
-// one row group of the selected columns. A file without row groups gives one
-// call with an empty table, so fn always sees the columns. Every chunk carries the file's
-// metadata as Meta. An error returned by fn stops the scan and is returned.
+// columns, in the order asked for (nil means all columns in the file's order;
+// an unknown name is an error). Each chunk is freshly allocated, so fn may
+// keep it; memory held is one row group of the selected columns. A file
+// without row groups gives one call with an empty table, so fn always sees
+// the columns. Every chunk carries the file's metadata as Meta. An error
+// returned by fn stops the scan and is returned as it is.
 func ScanParquet(r io.ReaderAt, size int64, columns []string, fn func(chunk *Table) error) (err error) {
 	inCallback := false
 	defer func() {
@@ -134,7 +137,6 @@ type column struct {
 	kind     Kind        // kind in the table
 	phys     format.Type // physical type in the file
 	unsigned bool        // INT(.., false) annotation: values are unsigned
-	optional bool
 }
 
 type parquetFile struct {
@@ -203,10 +205,10 @@ func checkFooter(r io.ReaderAt, size int64) error {
 	}
 	var head [4]byte
 	var tail [8]byte
-	if _, err := r.ReadAt(head[:], 0); err != nil {
+	if err := readAt(r, head[:], 0); err != nil {
 		return fmt.Errorf("reading parquet header: %w", err)
 	}
-	if _, err := r.ReadAt(tail[:], size-8); err != nil {
+	if err := readAt(r, tail[:], size-8); err != nil {
 		return fmt.Errorf("reading parquet footer: %w", err)
 	}
 	if string(tail[4:]) == "PARE" {
@@ -253,10 +255,8 @@ func planColumns(schema []format.SchemaElement) ([]column, error) {
 			return nil, fmt.Errorf("duplicate column %q", el.Name)
 		}
 		seen[el.Name] = true
-		switch el.RepetitionType.V {
-		case format.Required:
-		case format.Optional:
-			c.optional = el.RepetitionType.Valid
+		switch el.RepetitionType.V { // unset means required
+		case format.Required, format.Optional: // nulls are handled per value
 		default:
 			return nil, fmt.Errorf("column %q is repeated: only flat tables are supported", el.Name)
 		}

@@ -45,8 +45,11 @@ const (
 
 // codec is the compression of every column: zstd at its default level, run
 // single-threaded (Concurrency 1), so EncodeAll is a pure function of the page
-// bytes. Chosen over snappy because float64 data compresses noticeably better
-// and every target reader (pyarrow, polars, DuckDB) decodes it.
+// bytes and the pinned library version. Chosen over snappy (equally
+// deterministic) because it compresses real float data better at the same
+// write speed: the Neurophotometrics raw export (86,936 rows x 10 columns)
+// takes 2.38 MB with zstd, 3.12 MB with snappy (3.43 MB as pandas wrote it),
+// and every target reader (pyarrow, polars, DuckDB) decodes zstd.
 var codec = &zstd.Codec{Level: zstd.SpeedDefault, Concurrency: 1}
 
 // WriteParquet writes t as one Parquet file: a flat schema with one required
@@ -55,6 +58,10 @@ var codec = &zstd.Codec{Level: zstd.SpeedDefault, Concurrency: 1}
 // encoding, zstd pages (data page v1), row groups of RowGroupRows rows, the
 // table's Meta as key-value metadata sorted by key and created_by "nmdyn". The
 // same table always gives the same bytes.
+//
+// Column names may hold any UTF-8 (DuckDB shows an empty name as C<n>). A
+// table without columns gives a valid file that arrow readers open but
+// DuckDB refuses ("need at least one non-root column").
 func WriteParquet(w io.Writer, t *Table) error {
 	pw := NewParquetWriter(w)
 	if err := pw.Write(t); err != nil {
