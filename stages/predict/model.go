@@ -110,30 +110,63 @@ func (ln *latentNet) eval(kappa []float64, jac []float64) []float64 {
 // G(kappa) - kappa. It returns the latent coordinates, the latent Jacobian L there,
 // and whether the fixed point converged and is stable (every eigenvalue of L has a
 // real part below 1). In a multistable network this is the attractor whose basin
-// holds the state without recurrent drive.
+// holds the state without recurrent drive. When the relaxation stalls on an
+// unstable fixed point (kappa = 0 is one in a symmetric network), it restarts from
+// that point nudged along the unstable direction, first +, then -.
 func (ln *latentNet) fixedPoint() (kappa, jac []float64, ok bool) {
 	d := ln.d
-	kappa = make([]float64, d)
 	jac = make([]float64, d*d)
 	if d == 0 {
-		return kappa, jac, true
+		return make([]float64, 0), jac, true
 	}
-	for _, relax := range []int{200, 4000} {
-		for t := 0; t < relax; t++ {
-			g := ln.eval(kappa, nil)
-			for a := range kappa {
-				kappa[a] = (1-ln.alpha)*kappa[a] + ln.alpha*g[a]
+	starts := [][]float64{make([]float64, d)}
+	for try := 0; try < len(starts) && try < 3; try++ {
+		k := append([]float64(nil), starts[try]...)
+		for t := 0; t < 4000; t++ {
+			g := ln.eval(k, nil)
+			for a := range k {
+				k[a] = (1-ln.alpha)*k[a] + ln.alpha*g[a]
 			}
 		}
-		k := append([]float64(nil), kappa...)
-		if newton(ln, k, jac) {
-			ln.eval(k, jac)
-			if maxRealEig(jac, d) < 1 {
-				return k, jac, true
+		if !newton(ln, k, jac) {
+			continue
+		}
+		ln.eval(k, jac)
+		if maxRealEig(jac, d) < 1 {
+			return k, jac, true
+		}
+		if try == 0 {
+			vals, vecs := eigen(jac, d, true)
+			if vals == nil {
+				break
+			}
+			best := 0
+			for a := range vals {
+				if real(vals[a]) > real(vals[best]) {
+					best = a
+				}
+			}
+			scale := 0.1
+			for _, v := range k {
+				scale = math.Max(scale, 0.1*math.Abs(v))
+			}
+			for _, sign := range []float64{1, -1} {
+				s := append([]float64(nil), k...)
+				var norm float64
+				for a := 0; a < d; a++ {
+					norm += real(vecs.At(a, best)) * real(vecs.At(a, best))
+				}
+				norm = math.Sqrt(norm)
+				for a := 0; a < d; a++ {
+					if norm > 0 {
+						s[a] += sign * scale * real(vecs.At(a, best)) / norm
+					}
+				}
+				starts = append(starts, s)
 			}
 		}
 	}
-	return kappa, jac, false
+	return make([]float64, d), jac, false
 }
 
 // newton solves G(kappa) = kappa in place from the given start, with step halving
@@ -286,7 +319,7 @@ func modelPoint(m *rnn.Model, nu float64) ModelPoint {
 	pt.Tau1S = m.TauSeconds / (1 - lmax)
 
 	x := ln.state(kappa, nil)
-	q := make([]float64, n)   // d r_i / d x_i
+	q := make([]float64, n)    // d r_i / d x_i
 	dvec := make([]float64, n) // g_pre g_post (1 - r^2)
 	for i := 0; i < n; i++ {
 		r := math.Tanh(ln.s.GPost[i] * x[i])
