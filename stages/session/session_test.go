@@ -102,11 +102,33 @@ func TestWriteMemorySession(t *testing.T) {
 	}
 }
 
-func TestSimulatedSessionWithoutGenerator(t *testing.T) {
+func TestSimulatedSession(t *testing.T) {
+	// A folder with simulate.yaml is generated, not imported: the session tables
+	// plus the generator's truth tables and truth.json, as it gives them.
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, SimulateFile), []byte("mechanism: postgain\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, SimulateFile), []byte("mechanism: postgain\nneurons: 20\nminutes: 2\nseed: 3\n"), 0o644)
 	ctx := tasktest.New(map[string]any{"data": map[string]any{"session": dir}})
-	err := Run(ctx)
+	if err := Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	units, _ := ctx.Out.Table("units")
+	ph, _ := ctx.Out.Table("photometry")
+	st, _ := ctx.Out.Table("session")
+	end, _ := st.Float("end_s")
+	if units.Len() != 20 || !ph.Has("control") || end[0] != 120 {
+		t.Errorf("units %d photometry %v end %v", units.Len(), ph.Names(), end)
+	}
+	if len(ctx.Out.Files["truth.json"]) == 0 {
+		t.Error("no truth.json")
+	}
+	names := ctx.Out.Names()
+	t.Log(names)
+	if len(ctx.Out.Tables) <= 5 {
+		t.Errorf("outputs %v: no truth tables", names)
+	}
+	// A bad simulate.yaml: the generator's error, naming the file.
+	os.WriteFile(filepath.Join(dir, SimulateFile), []byte("mechanism: postgain\nneuronz: 20\n"), 0o644)
+	err := Run(tasktest.New(map[string]any{"data": map[string]any{"session": dir}}))
 	if err == nil || !strings.Contains(err.Error(), "simulate.yaml") {
 		t.Errorf("error %v", err)
 	}

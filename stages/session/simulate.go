@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"nmdyn/stages/groundtruth"
 	"nmdyn/stages/recording"
 	"nmdyn/stages/table"
 	"nmdyn/stages/task"
@@ -16,12 +17,19 @@ type simulated struct {
 	truthJSON []byte
 }
 
-// generate runs the ground-truth generator on a simulate.yaml.
-//
-// The generator (package stages/groundtruth) is not in the tree yet; until it
-// is, a simulated session cannot be read and this says so.
+// generate runs the ground-truth generator (package groundtruth) on a
+// simulate.yaml. The generator checks its session with recording.Check, as the
+// importer checks files.
 func generate(path string) (*simulated, error) {
-	return nil, fmt.Errorf("%s: simulated sessions need the ground-truth generator (package stages/groundtruth), which is not built yet", path)
+	cfg, err := groundtruth.LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	g, err := groundtruth.Generate(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &simulated{session: g.Session, tables: g.Tables, truthJSON: g.TruthJSON}, nil
 }
 
 // write stores the truth outputs as the generator gave them.
