@@ -1,0 +1,2 @@
+// Package groundtruth generates sessions whose truth is known.
+package groundtruth
