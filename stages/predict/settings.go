@@ -56,6 +56,9 @@ const (
 // measures are the measures tested for an inverted U, in table order.
 var measures = []string{Responsiveness, FanoMM, SlowVar, SlowShared}
 
+// Measures lists the measures tested for an inverted U, in table order.
+func Measures() []string { return append([]string(nil), measures...) }
+
 // Defaults are the settings when pipeline.yaml says nothing.
 func Defaults() Settings {
 	return Settings{
