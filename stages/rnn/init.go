@@ -15,6 +15,12 @@ type InitSettings struct {
 	Ridge         float64 // ridge of the teacher-forced regression, relative to the mean feature variance (0.01)
 	MaxBins       int     // regression rows used at most, evenly spaced (20000)
 	Jitter        float64 // seed-dependent perturbation of the loadings, relative to their scale (0.05)
+	// Components is how many principal components of the smoothed rates are kept to
+	// denoise them (0: max(6, 2R + E + K); negative: no denoising).
+	Components int
+	// Simple replaces the regression by a data-free start (readout from mean rates,
+	// small random loadings): the baseline the regression is measured against.
+	Simple bool
 }
 
 // Initialise builds the starting model of a fit by a convex teacher-forced regression:
@@ -57,9 +63,23 @@ func Initialise(v Variant, d *Data, useBin func(t int) bool, train []Window, r, 
 	}
 	m := New(v, n, r, k, e, d.DtSeconds, tauSeconds)
 	alpha := m.Alpha()
+	if set.Simple {
+		return simpleInit(m, d, useBin, train, seed)
+	}
 
-	// 1. Smoothed log rates and the activity estimate.
+	// 1. Smoothed log rates, denoised by projection on their leading principal
+	// components (single-neuron rates at this resolution are dominated by Poisson
+	// noise, which would inflate the readout slopes), and the activity estimate.
 	sm := smoothCounts(d, set.SmoothSeconds)
+	if set.Components >= 0 {
+		q := set.Components
+		if q == 0 {
+			q = min(n, max(6, 2*r+e+k))
+		}
+		if err := denoise(sm, n, T, useBin, q, set.MaxBins); err != nil {
+			return nil, err
+		}
+	}
 	rhat := make([]float64, T*n)
 	col := make([]float64, 0, T)
 	for i := 0; i < n; i++ {
@@ -272,4 +292,108 @@ func quantileSorted(s []float64, q float64) float64 {
 	hi := min(lo+1, len(s)-1)
 	f := pos - float64(lo)
 	return s[lo]*(1-f) + s[hi]*f
+}
+
+// simpleInit starts from the mean rates (d = log rate, c = 1), small random loadings
+// and no inputs; the initial-state map is the identity on z scaled by 0.5.
+func simpleInit(m *Model, d *Data, useBin func(int) bool, train []Window, seed uint64) (*Model, error) {
+	rng := rand.New(rand.NewPCG(seed, 0x51))
+	rates := NullRates(d, useBin)
+	for i := 0; i < m.N; i++ {
+		m.D[i] = math.Log(rates[i])
+		m.C[i] = 1
+		m.X0W[i] = 0.5
+	}
+	for i := range m.M {
+		m.M[i] = 0.5 * rng.NormFloat64()
+		m.Nv[i] = 0.5 * rng.NormFloat64()
+	}
+	for i := range m.P {
+		m.P[i] = 0.1 * rng.NormFloat64()
+		m.Q[i] = 0.1 * rng.NormFloat64()
+	}
+	return m, m.Validate()
+}
+
+// denoise replaces the smoothed counts (T x N) by their projection on the q leading
+// principal components of the standardised counts over the training bins.
+func denoise(sm []float64, n, T int, useBin func(int) bool, q, maxRows int) error {
+	mean := make([]float64, n)
+	sd := make([]float64, n)
+	var rows []int
+	for t := 0; t < T; t++ {
+		if useBin(t) {
+			rows = append(rows, t)
+		}
+	}
+	if len(rows) < 2 {
+		return fmt.Errorf("rnn: no training bins")
+	}
+	for _, t := range rows {
+		for i := 0; i < n; i++ {
+			mean[i] += sm[t*n+i]
+		}
+	}
+	for i := range mean {
+		mean[i] /= float64(len(rows))
+	}
+	for _, t := range rows {
+		for i := 0; i < n; i++ {
+			dv := sm[t*n+i] - mean[i]
+			sd[i] += dv * dv
+		}
+	}
+	for i := range sd {
+		sd[i] = math.Sqrt(sd[i] / float64(len(rows)))
+		if sd[i] == 0 {
+			sd[i] = 1
+		}
+	}
+	if len(rows) > maxRows {
+		picked := make([]int, maxRows)
+		for j := range picked {
+			picked[j] = rows[j*len(rows)/maxRows]
+		}
+		rows = picked
+	}
+	Z := mat.NewDense(len(rows), n, nil)
+	for a, t := range rows {
+		zr := Z.RawRowView(a)
+		for i := 0; i < n; i++ {
+			zr[i] = (sm[t*n+i] - mean[i]) / sd[i]
+		}
+	}
+	var cov mat.SymDense
+	cov.SymOuterK(1/float64(len(rows)), Z.T())
+	var eig mat.EigenSym
+	if ok := eig.Factorize(&cov, true); !ok {
+		return fmt.Errorf("rnn: eigendecomposition of the rate covariance failed")
+	}
+	var vec mat.Dense
+	eig.VectorsTo(&vec)
+	// Eigenvalues come in ascending order: the last q columns lead.
+	U := vec.Slice(0, n, n-q, n)
+	z := make([]float64, n)
+	proj := make([]float64, q)
+	for t := 0; t < T; t++ {
+		row := sm[t*n : (t+1)*n]
+		for i := range z {
+			z[i] = (row[i] - mean[i]) / sd[i]
+		}
+		for j := 0; j < q; j++ {
+			s := 0.0
+			for i := 0; i < n; i++ {
+				s += U.At(i, j) * z[i]
+			}
+			proj[j] = s
+		}
+		for i := 0; i < n; i++ {
+			s := 0.0
+			for j := 0; j < q; j++ {
+				s += U.At(i, j) * proj[j]
+			}
+			row[i] = math.Max(0, mean[i]+sd[i]*s)
+		}
+	}
+	return nil
 }

@@ -41,6 +41,9 @@ func NullRates(d *Data, useBin func(t int) bool) []float64 {
 // Score runs the model over the windows (in parallel, deterministic) and returns the
 // per-window, per-neuron log-likelihoods.
 func Score(m *Model, d *Data, windows []Window, nullRateHz []float64, threads int) []WindowScore {
+	if err := m.Matches(d); err != nil {
+		panic(err) // a programmer error: Train checks the same
+	}
 	ev := newEvaluator(m, d, threads)
 	maxLen := 0
 	for _, w := range windows {

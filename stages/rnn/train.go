@@ -95,6 +95,9 @@ func Train(ctx context.Context, m *Model, d *Data, train, val []Window, nullRate
 	if len(train) == 0 {
 		return nil, fmt.Errorf("rnn: no training windows")
 	}
+	if err := m.Matches(d); err != nil {
+		return nil, err
+	}
 	theta := m.Flatten()
 	P := len(theta)
 	grad := make([]float64, P)
@@ -263,4 +266,13 @@ func frozenMask(m *Model, trainable []string) []bool {
 		off += n
 	}
 	return mask
+}
+
+// Matches reports whether the model can run on the data: same neurons, event channels
+// and basis size.
+func (m *Model) Matches(d *Data) error {
+	if m.N != d.N || m.E != d.E || m.K != d.K {
+		return fmt.Errorf("rnn: model has %d neurons, %d event inputs and %d basis functions; the data %d, %d and %d", m.N, m.E, m.K, d.N, d.E, d.K)
+	}
+	return nil
 }
