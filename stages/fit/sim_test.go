@@ -145,7 +145,7 @@ func TestFitRecoversGroundTruth(t *testing.T) {
 	}
 	b, truth := simulate(rnn.PostGain, n, bins, 3)
 	s := Defaults()
-	s.Epochs = 150
+	s.Epochs = 400
 	ctx := tasktest.New(nil)
 	ctx.NThreads = 2
 	want := truthBits(t, b, truth, s)
