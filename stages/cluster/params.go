@@ -11,7 +11,13 @@ type Params struct {
 		Covariance  []string `yaml:"covariance"`   // covariance models competing in the BIC: full, tied
 		Bootstrap   int      `yaml:"bootstrap"`    // resamples for stability (and as many null resamples)
 		Networks    int      `yaml:"networks"`     // networks resampled from the mixture
-		Seed        uint64   `yaml:"seed"`
+		// NetworkNeurons is the size of each resampled network (0: as many as the
+		// fitted network).
+		NetworkNeurons int `yaml:"network_neurons"`
+		// MomentMatched recolours each cluster's draws to the cluster's exact mean
+		// and covariance (gmm.SampleMatched) instead of plain draws.
+		MomentMatched bool   `yaml:"moment_matched"`
+		Seed          uint64 `yaml:"seed"`
 	} `yaml:"cluster"`
 	Fixedpoints struct {
 		Grid int `yaml:"grid"` // NE levels on [0, 1] when the fixedpoints input is absent
@@ -25,6 +31,7 @@ func defaultParams() Params {
 	p.Cluster.Covariance = []string{"full", "tied"}
 	p.Cluster.Bootstrap = 100
 	p.Cluster.Networks = 5
+	p.Cluster.MomentMatched = true
 	p.Cluster.Seed = 1
 	p.Fixedpoints.Grid = 21
 	return p
@@ -41,6 +48,8 @@ func (p *Params) check() error {
 		return fmt.Errorf("cluster.bootstrap = %d, want >= 0", c.Bootstrap)
 	case c.Networks < 0:
 		return fmt.Errorf("cluster.networks = %d, want >= 0", c.Networks)
+	case c.NetworkNeurons < 0:
+		return fmt.Errorf("cluster.network_neurons = %d, want >= 0", c.NetworkNeurons)
 	case p.Fixedpoints.Grid < 2:
 		return fmt.Errorf("fixedpoints.grid = %d, want >= 2", p.Fixedpoints.Grid)
 	}

@@ -18,14 +18,19 @@ type RegimeFunc func(m *rnn.Model, grid []float64) ([]string, error)
 var regimeFunc RegimeFunc
 
 // resampledRegimes draws networks networks of n neurons from mix (in standardised
-// feature space), labels the regime of each along grid with fn, and returns the
-// labels, network by network.
-func resampledRegimes(ctx context.Context, f *features, template *rnn.Model, mix *gmm.Mixture, networks int, grid []float64, seed uint64, threads int, fn RegimeFunc) ([][]string, error) {
+// feature space; moment-matched draws when matched), labels the regime of each along
+// grid with fn, and returns the labels, network by network.
+func resampledRegimes(ctx context.Context, f *features, template *rnn.Model, mix *gmm.Mixture, networks, n int, matched bool, grid []float64, seed uint64, threads int, fn RegimeFunc) ([][]string, error) {
 	out := make([][]string, networks)
 	errs := make([]error, networks)
 	err := parallelFor(ctx, networks, threads, func(j int) {
 		rng := rand.New(rand.NewPCG(streamSeed(seed, streamNetworks, uint64(j)), 0))
-		z, _ := mix.Sample(template.N, rng)
+		var z []float64
+		if matched {
+			z, _ = mix.SampleMatched(n, rng)
+		} else {
+			z, _ = mix.Sample(n, rng)
+		}
 		m := f.network(template, z)
 		if e := m.Validate(); e != nil {
 			errs[j] = fmt.Errorf("resampled network %d: %w", j+1, e)

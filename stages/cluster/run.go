@@ -148,7 +148,11 @@ func Run(ctx task.Context) error {
 		if err != nil {
 			return err
 		}
-		nets, err := resampledRegimes(ctx.Ctx(), feat, model, mix, c.Networks, grid, c.Seed, threads, regimeFunc)
+		size := c.NetworkNeurons
+		if size == 0 {
+			size = model.N
+		}
+		nets, err := resampledRegimes(ctx.Ctx(), feat, model, mix, c.Networks, size, c.MomentMatched, grid, c.Seed, threads, regimeFunc)
 		if err != nil {
 			return fmt.Errorf("cluster: %w", err)
 		}
@@ -162,7 +166,8 @@ func Run(ctx task.Context) error {
 			}
 		}
 		sum.ResampledRegimeAgreement = ptr(float64(matches) / float64(len(nets)*len(grid)))
-		ctx.Logf("resampled networks: %d of %d (network, NE level) regimes match the fitted network", matches, len(nets)*len(grid))
+		ctx.Logf("resampled networks (%d neurons, moment-matched %v): %d of %d (network, NE level) regimes match the fitted network",
+			size, c.MomentMatched, matches, len(nets)*len(grid))
 	}
 	if err := ctx.WriteTable("resampled_regimes", rows.table()); err != nil {
 		return err

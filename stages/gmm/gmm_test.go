@@ -494,3 +494,60 @@ func TestTiedCovariance(t *testing.T) {
 		t.Errorf("K = 1: tied logL %v, full %v", a.LogLik, b.LogLik)
 	}
 }
+
+func TestSampleMatchedMoments(t *testing.T) {
+	// Component shares by largest remainder: 0.55 * 33 = 18.15, 0.45 * 33 = 14.85:
+	// floors 18 and 14, the remaining point to the larger remainder (component 1).
+	// Each component's sample mean and 1/n_k covariance equal its parameters to
+	// round-off. In a second mixture, a component of weight 0.1 gets 3 of 30 points,
+	// not more than D = 3: plain draws for it, no crash.
+	_, _, m := draw(t, 1, 1, []float64{0.55, 0.45}, [][]float64{{1, 2, 3}, {-4, 0, 4}},
+		[][]float64{{2, 0.5, 0.1, 0.5, 1, -0.3, 0.1, -0.3, 0.7}, eye(3, 0.2)})
+	x, labels := m.SampleMatched(33, rand.New(rand.NewPCG(4, 4)))
+	counts := []int{0, 0}
+	for _, l := range labels {
+		counts[l]++
+	}
+	if counts[0] != 18 || counts[1] != 15 {
+		t.Fatalf("component counts %v, want [18 15]", counts)
+	}
+	for k := 0; k < 2; k++ {
+		var rows []float64
+		for i, l := range labels {
+			if l == k {
+				rows = append(rows, x[3*i:3*i+3]...)
+			}
+		}
+		c := float64(counts[k])
+		mean := make([]float64, 3)
+		for i := 0; i < counts[k]; i++ {
+			for a := 0; a < 3; a++ {
+				mean[a] += rows[3*i+a] / c
+			}
+		}
+		for a := 0; a < 3; a++ {
+			if math.Abs(mean[a]-m.Mean(k)[a]) > 1e-12 {
+				t.Errorf("component %d sample mean %v, want %v", k, mean, m.Mean(k))
+			}
+			for b := 0; b < 3; b++ {
+				s := 0.0
+				for i := 0; i < counts[k]; i++ {
+					s += (rows[3*i+a] - mean[a]) * (rows[3*i+b] - mean[b]) / c
+				}
+				if math.Abs(s-m.Cov(k)[a*3+b]) > 1e-12 {
+					t.Errorf("component %d sample cov[%d,%d] %v, want %v", k, a, b, s, m.Cov(k)[a*3+b])
+				}
+			}
+		}
+	}
+	_, _, small := draw(t, 1, 1, []float64{0.9, 0.1}, [][]float64{{0, 0, 0}, {1, 1, 1}}, [][]float64{eye(3, 1), eye(3, 1)})
+	x, labels = small.SampleMatched(30, rand.New(rand.NewPCG(5, 5)))
+	if len(x) != 90 || labels[29] != 1 || labels[27] != 1 || labels[26] != 0 {
+		t.Errorf("small component: %d values, labels %v", len(x), labels)
+	}
+	for _, v := range x {
+		if math.IsNaN(v) {
+			t.Fatal("NaN in plain draws")
+		}
+	}
+}

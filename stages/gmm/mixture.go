@@ -262,3 +262,118 @@ func (m *Mixture) Reordered(order []int) *Mixture {
 	}
 	return out
 }
+
+// SampleMatched draws n points whose per-component sample moments are exactly the
+// mixture's: component k gets a fixed share n_k of the points (n w_k rounded by the
+// largest-remainder method, ties to the lower index), drawn as standard normal
+// vectors xi whose own sample mean xbar and covariance S = L_S L_S^T (1/n_k
+// normalisation) are then removed,
+//
+//	x = mu_k + L_k L_S^-1 (xi - xbar),
+//
+// so the sample mean is mu_k and the sample covariance Sigma_k up to round-off. A
+// component with n_k <= D points (whose sample covariance is singular) gets plain
+// draws mu_k + L_k xi. Points come component by component; labels says which. The
+// mixture must be prepared.
+//
+// Use it when what matters is the mixture's moments rather than the spread of a
+// finite sample around them (e.g. networks resampled from a fitted mixture, whose
+// low-rank dynamics depend on the sample's second moments).
+func (m *Mixture) SampleMatched(n int, rng *rand.Rand) (x []float64, labels []int) {
+	d := m.D
+	counts := apportion(m.Weights, n)
+	x = make([]float64, 0, n*d)
+	labels = make([]int, 0, n)
+	var chol mat.Cholesky
+	var lower mat.TriDense
+	sym := mat.NewSymDense(d, nil)
+	for k, c := range counts {
+		xi := make([]float64, c*d)
+		for i := range xi {
+			xi[i] = rng.NormFloat64()
+		}
+		mean := make([]float64, d)
+		ls := make([]float64, d*d) // L_S, or the identity for plain draws
+		for a := 0; a < d; a++ {
+			ls[a*d+a] = 1
+		}
+		if c > d {
+			for i := 0; i < c; i++ {
+				for a := 0; a < d; a++ {
+					mean[a] += xi[i*d+a]
+				}
+			}
+			for a := range mean {
+				mean[a] /= float64(c)
+			}
+			for a := 0; a < d; a++ {
+				for b := a; b < d; b++ {
+					s := 0.0
+					for i := 0; i < c; i++ {
+						s += (xi[i*d+a] - mean[a]) * (xi[i*d+b] - mean[b])
+					}
+					sym.SetSym(a, b, s/float64(c))
+				}
+			}
+			if chol.Factorize(sym) {
+				chol.LTo(&lower)
+				for a := 0; a < d; a++ {
+					for b := 0; b < d; b++ {
+						ls[a*d+b] = lower.At(a, b)
+					}
+				}
+			} else {
+				for a := range mean {
+					mean[a] = 0
+				}
+			}
+		}
+		mu := m.Mean(k)
+		l := m.chol[k*d*d : (k+1)*d*d]
+		w := make([]float64, d)
+		for i := 0; i < c; i++ {
+			// w = L_S^-1 (xi - xbar) by forward substitution, then x = mu + L_k w.
+			for a := 0; a < d; a++ {
+				s := xi[i*d+a] - mean[a]
+				for b := 0; b < a; b++ {
+					s -= ls[a*d+b] * w[b]
+				}
+				w[a] = s / ls[a*d+a]
+			}
+			for a := 0; a < d; a++ {
+				s := mu[a]
+				for b := 0; b <= a; b++ {
+					s += l[a*d+b] * w[b]
+				}
+				x = append(x, s)
+			}
+			labels = append(labels, k)
+		}
+	}
+	return x, labels
+}
+
+// apportion splits n into shares proportional to weights by the largest-remainder
+// method (ties to the lower index).
+func apportion(weights []float64, n int) []int {
+	counts := make([]int, len(weights))
+	rem := make([]float64, len(weights))
+	left := n
+	for k, w := range weights {
+		v := w * float64(n)
+		counts[k] = int(math.Floor(v))
+		rem[k] = v - float64(counts[k])
+		left -= counts[k]
+	}
+	for ; left > 0; left-- {
+		best := 0
+		for k := range rem {
+			if rem[k] > rem[best] {
+				best = k
+			}
+		}
+		counts[best]++
+		rem[best] = -1
+	}
+	return counts
+}
