@@ -22,13 +22,19 @@
 //     weighted single-neuron variances).
 //
 // Each measure gets a quadratic fit y = a + b nu + c nu^2 over the NE bins' mean
-// levels, weighted by 1 / SEM^2 (bootstrap SEMs), an inverted U when c < 0 and the
-// vertex -b / 2c lies between the first and last bin's mean level; a bootstrap
-// (time chunks resampled with replacement, seeded) gives a 95 % interval of the
-// peak location; a null of circular shifts of the NE trace against the spikes
-// (shifts >= min_shift_s, seeded PCG) gives the p-value of the statistic
-// S = y(vertex) - max(y(lo), y(hi)) (0 unless an inverted U). inverted_u is c < 0,
-// vertex inside and p < 0.05.
+// levels, weighted by 1 / SEM^2 (SEMs from the bootstrap; the same weights in
+// every replicate and shift), an inverted U when c < 0 and the vertex -b / 2c lies
+// between the first and last bin's mean level. A bootstrap (time chunks, the
+// preprocess sub-blocks, resampled with replacement, seeded) gives the SEMs and a
+// 95 % percentile interval of the peak location (the vertex, or the higher end of
+// the range when a replicate has no interior maximum); the event-response pattern
+// and the z-scoring are held at their full-data values. A null of circular shifts
+// of the NE trace against the spikes (shifts of at least min_shift_s either way,
+// seeded PCG) gives the p-value (1 + #{S_null >= S}) / (1 + shifts) of the
+// statistic S = y(vertex) - max(y(lo), y(hi)) (0 unless an inverted U).
+// inverted_u is c < 0, vertex inside and p < 0.05. Every random draw comes from its
+// own PCG stream (per replicate, per shift), so results do not depend on the
+// number of goroutines.
 //
 // Model side (ModelCurve): at each NE level the stable fixed point with inputs off,
 // the integrated squared rate response to a one-bin pulse of each event input, and

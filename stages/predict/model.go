@@ -32,6 +32,7 @@ type latentNet struct {
 	u, v  []float64 // N x D
 	base  []float64 // h + a(nu)
 	alpha float64
+	x     []float64 // scratch state of eval
 }
 
 func newLatentNet(m *rnn.Model, nu float64) *latentNet {
@@ -76,7 +77,8 @@ func (ln *latentNet) state(kappa, x []float64) []float64 {
 // at the state h + a + U kappa.
 func (ln *latentNet) eval(kappa []float64, jac []float64) []float64 {
 	n, d, s := ln.m.N, ln.d, ln.s
-	x := ln.state(kappa, nil)
+	ln.x = ln.state(kappa, ln.x)
+	x := ln.x
 	g := make([]float64, d)
 	if jac != nil {
 		clear(jac)
