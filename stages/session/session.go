@@ -62,7 +62,7 @@ func Run(ctx task.Context) error {
 	)
 	if _, statErr := os.Stat(filepath.Join(dir, SimulateFile)); statErr == nil {
 		ctx.Logf("generating the ground-truth session from %s", filepath.Join(p.Data.Session, SimulateFile))
-		truth, err = generate(filepath.Join(dir, SimulateFile))
+		truth, err = generate(filepath.Join(dir, SimulateFile), ctx.Item())
 		if err != nil {
 			return err
 		}

@@ -19,11 +19,30 @@ type simulated struct {
 
 // generate runs the ground-truth generator (package groundtruth) on a
 // simulate.yaml. The generator checks its session with recording.Check, as the
-// importer checks files.
-func generate(path string) (*simulated, error) {
+// importer checks files. A fan-out item may override the mechanism (`mechanism`)
+// and the seed (`sim_seed`), so that a model-recovery study simulates many sessions
+// from one settings file.
+func generate(path string, item task.Item) (*simulated, error) {
 	cfg, err := groundtruth.LoadConfig(path)
 	if err != nil {
 		return nil, err
+	}
+	if v, ok := item["mechanism"]; ok {
+		cfg.Mechanism = fmt.Sprint(v)
+	}
+	if v, ok := item["sim_seed"]; ok {
+		seed, ok := v.(int64)
+		if !ok {
+			if u, isU := v.(uint64); isU {
+				seed, ok = int64(u), true
+			} else if i, isI := v.(int); isI {
+				seed, ok = int64(i), true
+			}
+		}
+		if !ok || seed < 0 {
+			return nil, fmt.Errorf("%s: fan-out item sim_seed = %v is not a non-negative integer", path, v)
+		}
+		cfg.Seed = uint64(seed)
 	}
 	g, err := groundtruth.Generate(cfg)
 	if err != nil {
