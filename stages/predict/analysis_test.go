@@ -126,7 +126,7 @@ func TestNoInvertedUWithoutNE(t *testing.T) {
 	// a false positive at most once (at the 5 % level, 2 or more of 5 has
 	// probability 2.3 %).
 	set := testSettings()
-	false := map[string]int{}
+	falsePos := map[string]int{}
 	for seed := uint64(1); seed <= 5; seed++ {
 		rec := synthRecording(synthConfig{seed: 10 + seed, minutes: 15, neurons: 40,
 			kick:   func(float64) float64 { return 0.8 },
@@ -138,7 +138,7 @@ func TestNoInvertedUWithoutNE(t *testing.T) {
 		for _, m := range measures {
 			f := fitOf(t, res, m)
 			if f.InvertedU {
-				false[m]++
+				falsePos[m]++
 			}
 			if f.PValue < 1/float64(set.Shifts+1)-1e-12 || f.PValue > 1 {
 				t.Errorf("seed %d %s: p = %v outside [1/501, 1]", seed, m, f.PValue)
@@ -146,9 +146,9 @@ func TestNoInvertedUWithoutNE(t *testing.T) {
 		}
 	}
 	for _, m := range measures {
-		t.Logf("%s: %d false positives of 5", m, false[m])
-		if false[m] > 1 {
-			t.Errorf("%s: %d false positives of 5 seeds", m, false[m])
+		t.Logf("%s: %d false positives of 5", m, falsePos[m])
+		if falsePos[m] > 1 {
+			t.Errorf("%s: %d false positives of 5 seeds", m, falsePos[m])
 		}
 	}
 }

@@ -72,9 +72,11 @@ func Run(ctx task.Context) error {
 	curve := ModelCurve(model, grid)
 	pulse := make([]float64, len(curve))
 	variance := make([]float64, len(curve))
+	unstable := []float64{}
 	for g, pt := range curve {
 		pulse[g], variance[g] = pt.PulseResponse, pt.StationaryVariance
 		if !pt.Stable {
+			unstable = append(unstable, pt.Nu)
 			ctx.Logf("predict: no stable fixed point of the winner at nu = %g; its curves are NaN there", pt.Nu)
 		}
 	}
@@ -137,7 +139,7 @@ func Run(ctx task.Context) error {
 			return err
 		}
 	}
-	sum := summary(res, set, pulsePeak, varPeak, modelPeak, laRange)
+	sum := summary(res, set, modelSummary{pulsePeak: pulsePeak, varPeak: varPeak, peak: modelPeak, laRange: laRange, unstable: unstable})
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return err
@@ -314,7 +316,14 @@ func measureSummary(f Fit) map[string]any {
 	}
 }
 
-func summary(res *Result, set Settings, pulsePeak, varPeak, modelPeak float64, laRange []float64) map[string]any {
+// modelSummary is the model side of summary.json.
+type modelSummary struct {
+	pulsePeak, varPeak, peak float64
+	laRange                  []float64 // the fixedpoints stage's line-attractor NE range, nil when none
+	unstable                 []float64 // NE levels without a stable fixed point
+}
+
+func summary(res *Result, set Settings, ms modelSummary) map[string]any {
 	all := map[string]any{}
 	for _, f := range res.Fits {
 		all[f.Measure] = measureSummary(f)
@@ -322,17 +331,18 @@ func summary(res *Result, set Settings, pulsePeak, varPeak, modelPeak float64, l
 	resp, _ := res.FitOf(Responsiveness)
 	vari, _ := res.FitOf(set.Variability)
 	var la any
-	if laRange != nil {
-		la = laRange
+	if ms.laRange != nil {
+		la = ms.laRange
 	}
 	return map[string]any{"prediction": map[string]any{
 		"responsiveness":          measureSummary(resp),
 		"variability":             measureSummary(vari),
 		"measures":                all,
-		"model_peak_ne":           num(modelPeak),
-		"model_pulse_peak_ne":     num(pulsePeak),
-		"model_variance_peak_ne":  num(varPeak),
+		"model_peak_ne":           num(ms.peak),
+		"model_pulse_peak_ne":     num(ms.pulsePeak),
+		"model_variance_peak_ne":  num(ms.varPeak),
 		"model_line_attractor_ne": la,
+		"model_unstable_ne":       ms.unstable,
 		"ne_bins":                 set.NEBins,
 		"shifts":                  set.Shifts,
 		"bootstrap":               set.Bootstrap,
