@@ -5,9 +5,11 @@
 //
 // Rules (alpha = 0.05):
 //   - winner: the variant with the highest test score;
-//   - indistinguishable: the variants whose difference from the winner has a 95 %
-//     bootstrap interval that contains 0 (the winner included), so nested models that
-//     fit equally well tie instead of one being crowned;
+//   - indistinguishable: the variants whose difference from the winner is not above 0
+//     at the lower end of a one-sided Bonferroni bootstrap bound (level alpha / (k-1)
+//     for the k-1 comparisons with the winner, who was chosen as the best), the
+//     winner included; so nested models that fit equally well tie instead of one
+//     being crowned;
 //   - NE effect significant: the best NE variant beats `none` with the lower end of a
 //     one-sided Bonferroni interval (level alpha / 4, for the four NE variants it was
 //     chosen from) above 0.
@@ -387,7 +389,7 @@ func compare(bs *blockScores, variants []rnn.Variant, s Settings) *comparison {
 		for r := range diff {
 			diff[r] = boot[c.winner][r] - boot[v][r]
 		}
-		if quantile(diff, a/2) <= 0 {
+		if quantile(diff, a/float64(len(variants)-1)) <= 0 {
 			c.indist = append(c.indist, v)
 		}
 	}
