@@ -435,7 +435,8 @@ func TestOnePopulationGivesOneCluster(t *testing.T) {
 }
 
 func TestDeterministicAcrossThreads(t *testing.T) {
-	defer withRegimes(linearRegimes)()
+	// Every output byte-identical with 1 and 3 threads, the stage's own regime
+	// analysis included.
 	m, truth := twoPopulationModel(80, 2, defaultPops)
 	params := map[string]any{"cluster": map[string]any{"bootstrap": 6, "networks": 3, "restarts": 4}, "fixedpoints": map[string]any{"grid": 5}}
 	var outs []map[string][]byte
