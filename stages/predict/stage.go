@@ -62,10 +62,11 @@ func Run(ctx task.Context) error {
 		return fmt.Errorf("predict: winner model: %w", err)
 	}
 
-	grid, laRange, err := readLevels(ctx, set.ModelGrid)
+	levels, err := readLevels(ctx, set.ModelGrid)
 	if err != nil {
 		return err
 	}
+	grid := levels.grid
 
 	// The model's prediction.
 	ctx.Progress(0, "model curves")
@@ -78,6 +79,12 @@ func Run(ctx task.Context) error {
 		if !pt.Stable {
 			unstable = append(unstable, pt.Nu)
 			ctx.Logf("predict: no stable fixed point of the winner at nu = %g; its curves are NaN there", pt.Nu)
+		}
+		// The fixed point here is the attractor reached from rest; the
+		// fixedpoints stage may report another one where the network is
+		// multistable, so a difference is logged, not an error.
+		if fp := levels.tau1S[g]; pt.Stable && fp > 0 && math.Abs(pt.Tau1S/fp-1) > 0.01 {
+			ctx.Logf("predict: nu = %g: slowest time constant %.4g s here, %.4g s in the fixedpoints stage", pt.Nu, pt.Tau1S, fp)
 		}
 	}
 	pulsePeak, varPeak := PeakOf(grid, pulse), PeakOf(grid, variance)
@@ -132,14 +139,14 @@ func Run(ctx task.Context) error {
 		{"ne_bins", binsTable(res)},
 		{"fits", fitsTable(res)},
 		{"null", nullTable(res)},
-		{"model_curve", curveTable(curve)},
+		{"model_curve", curveTable(curve, levels.tau1S)},
 		{"slow_direction", slowTable(model, slow)},
 	} {
 		if err := ctx.WriteTable(o.name, o.t); err != nil {
 			return err
 		}
 	}
-	sum := summary(res, set, modelSummary{pulsePeak: pulsePeak, varPeak: varPeak, peak: modelPeak, laRange: laRange, unstable: unstable})
+	sum := summary(res, set, modelSummary{pulsePeak: pulsePeak, varPeak: varPeak, peak: modelPeak, laRange: levels.laRange, unstable: unstable})
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return err
@@ -148,35 +155,48 @@ func Run(ctx task.Context) error {
 	return ctx.WriteFile("summary.json", append(b, '\n'))
 }
 
-// readLevels reads the fixedpoints stage's levels table: its NE grid (sorted) and
-// the range of levels whose regime is "line attractor" (nil when none). Without a
-// usable nu column the grid is modelGrid levels on [0, 1].
-func readLevels(ctx task.Context, modelGrid int) (grid, laRange []float64, err error) {
+// levelsInfo is what the predict stage takes from the fixedpoints stage's levels
+// table.
+type levelsInfo struct {
+	grid    []float64 // NE levels, sorted
+	laRange []float64 // [lo, hi] of the levels labelled line attractor, nil when none
+	tau1S   []float64 // the stage's slowest time constant per grid level (NaN when absent)
+}
+
+// readLevels reads the fixedpoints stage's levels table (columns nu, and when
+// present regime and tau1_s). Without at least 3 levels the grid is modelGrid
+// levels on [0, 1].
+func readLevels(ctx task.Context, modelGrid int) (levelsInfo, error) {
+	var li levelsInfo
 	in, err := ctx.Input("fixedpoints")
 	if err != nil {
-		return nil, nil, err
+		return li, err
 	}
 	lv, err := in.Table("levels")
 	if err != nil {
-		return nil, nil, fmt.Errorf("predict: fixedpoints output levels: %w", err)
+		return li, fmt.Errorf("predict: fixedpoints output levels: %w", err)
 	}
 	nus, err := lv.Float("nu")
 	if err != nil {
-		return nil, nil, fmt.Errorf("predict: fixedpoints output levels: %w", err)
+		return li, fmt.Errorf("predict: fixedpoints output levels: %w", err)
 	}
 	type level struct {
-		nu     float64
-		regime string
+		nu, tau1 float64
+		regime   string
 	}
 	var levels []level
 	regimes, rerr := lv.String("regime")
+	taus, terr := lv.Float("tau1_s")
 	for i, nu := range nus {
 		if math.IsNaN(nu) || nu < 0 || nu > 1 {
-			return nil, nil, fmt.Errorf("predict: fixedpoints output levels row %d: nu = %v is outside [0, 1]", i, nu)
+			return li, fmt.Errorf("predict: fixedpoints output levels row %d: nu = %v is outside [0, 1]", i, nu)
 		}
-		l := level{nu: nu}
+		l := level{nu: nu, tau1: math.NaN()}
 		if rerr == nil {
 			l.regime = regimes[i]
+		}
+		if terr == nil {
+			l.tau1 = taus[i]
 		}
 		levels = append(levels, l)
 	}
@@ -185,21 +205,24 @@ func readLevels(ctx task.Context, modelGrid int) (grid, laRange []float64, err e
 		if i > 0 && l.nu == levels[i-1].nu {
 			continue
 		}
-		grid = append(grid, l.nu)
+		li.grid = append(li.grid, l.nu)
+		li.tau1S = append(li.tau1S, l.tau1)
 		if l.regime == "line attractor" {
-			if laRange == nil {
-				laRange = []float64{l.nu, l.nu}
+			if li.laRange == nil {
+				li.laRange = []float64{l.nu, l.nu}
 			}
-			laRange[1] = l.nu
+			li.laRange[1] = l.nu
 		}
 	}
-	if len(grid) < 3 {
-		grid = make([]float64, modelGrid)
-		for i := range grid {
-			grid[i] = float64(i) / float64(modelGrid-1)
+	if len(li.grid) < 3 {
+		li.grid = make([]float64, modelGrid)
+		li.tau1S = make([]float64, modelGrid)
+		for i := range li.grid {
+			li.grid[i] = float64(i) / float64(modelGrid-1)
+			li.tau1S[i] = math.NaN()
 		}
 	}
-	return grid, laRange, nil
+	return li, nil
 }
 
 func binsTable(res *Result) *table.Table {
@@ -273,7 +296,9 @@ func nullTable(res *Result) *table.Table {
 	return table.New().AddString("measure", names).AddFloat("shift_s", shift).AddFloat("statistic", stat)
 }
 
-func curveTable(curve []ModelPoint) *table.Table {
+// curveTable is the model curve, with the fixedpoints stage's slowest time
+// constant beside this stage's for comparison.
+func curveTable(curve []ModelPoint, fpTau1S []float64) *table.Table {
 	n := len(curve)
 	nu, tau, pr, sv := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	stable := make([]bool, n)
@@ -281,6 +306,7 @@ func curveTable(curve []ModelPoint) *table.Table {
 		nu[i], stable[i], tau[i], pr[i], sv[i] = p.Nu, p.Stable, p.Tau1S, p.PulseResponse, p.StationaryVariance
 	}
 	return table.New().AddFloat("nu", nu).AddBool("stable", stable).AddFloat("tau1_s", tau).
+		AddFloat("fixedpoints_tau1_s", append([]float64(nil), fpTau1S...)).
 		AddFloat("pulse_response", pr).AddFloat("stationary_variance", sv)
 }
 

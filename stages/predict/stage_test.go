@@ -68,17 +68,23 @@ func stageContext(t *testing.T, params map[string]any) *tasktest.Context {
 	sel.Tables["winner_neurons"], sel.Tables["winner_globals"] = neurons, globals
 	ctx.AddInput("select", sel)
 
+	// tau1_s is the rank-one network's analytic tau / (1 - 0.9 g(nu)), except at
+	// nu = 0, where it is doubled: the stage must log that one disagreement.
 	nu := make([]float64, 21)
 	regime := make([]string, 21)
+	tau1 := make([]float64, 21)
 	for i := range nu {
 		nu[i] = float64(i) / 20
 		regime[i] = "single fixed point"
 		if i >= 8 && i <= 12 {
 			regime[i] = "line attractor"
 		}
+		g := math.Exp(-(2*nu[i] - 1) * (2*nu[i] - 1))
+		tau1[i] = m.TauSeconds / (1 - 0.9*g)
 	}
+	tau1[0] *= 2
 	fp := tasktest.NewOutputs(nil)
-	fp.Tables["levels"] = table.New().AddFloat("nu", nu).AddString("regime", regime)
+	fp.Tables["levels"] = table.New().AddFloat("nu", nu).AddString("regime", regime).AddFloat("tau1_s", tau1)
 	ctx.AddInput("fixedpoints", fp)
 	return ctx
 }
@@ -113,7 +119,7 @@ func TestStage(t *testing.T) {
 		"ne_bins":        {5, []string{"bin", "ne_lo", "ne_hi", "ne_mid", "events", "responsiveness", "resp_sem", "fano_mm", "fano_sem", "slow_var"}},
 		"fits":           {4, []string{"measure", "a", "b", "c", "vertex", "vertex_ci_lo", "vertex_ci_hi", "p_value", "inverted_u"}},
 		"null":           {4 * 500, []string{"measure", "shift_s", "statistic"}},
-		"model_curve":    {21, []string{"nu", "pulse_response", "stationary_variance"}},
+		"model_curve":    {21, []string{"nu", "pulse_response", "stationary_variance", "tau1_s", "fixedpoints_tau1_s"}},
 		"slow_direction": {20, []string{"unit", "weight"}},
 	}
 	for name, w := range want {
@@ -158,6 +164,16 @@ func TestStage(t *testing.T) {
 	w, _ := sd.Float("weight")
 	if units[0] != 120 || math.Abs(w[0]-1/math.Sqrt(20)) > 1e-12 {
 		t.Errorf("slow direction row 0: unit %d weight %v, want 120 and %v", units[0], w[0], 1/math.Sqrt(20))
+	}
+
+	var mismatches []string
+	for _, l := range ctx.Log {
+		if strings.Contains(l, "in the fixedpoints stage") {
+			mismatches = append(mismatches, l)
+		}
+	}
+	if len(mismatches) != 1 || !strings.Contains(mismatches[0], "nu = 0:") {
+		t.Errorf("time-constant disagreements logged: %q, want one at nu = 0", mismatches)
 	}
 
 	// The same inputs on one goroutine give the same bytes.
