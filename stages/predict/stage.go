@@ -88,7 +88,14 @@ func Run(ctx task.Context) error {
 		}
 	}
 	pulsePeak, varPeak := PeakOf(grid, pulse), PeakOf(grid, variance)
+	// The combined prediction is the mean of the two peaks (either one alone
+	// when the other curve is undefined everywhere).
 	modelPeak := (pulsePeak + varPeak) / 2
+	if math.IsNaN(pulsePeak) {
+		modelPeak = varPeak
+	} else if math.IsNaN(varPeak) {
+		modelPeak = pulsePeak
+	}
 
 	// The data.
 	rec := &Recording{DtSeconds: data.DtSeconds, N: data.N, Y: data.Y, Nu: data.Nu, Labels: data.Events}
