@@ -119,7 +119,7 @@ func Run(ctx task.Context) error {
 	if err != nil {
 		return err
 	}
-	pops, err := partition(mf, "populations")
+	pops, err := partition(mf, "meanfield", "populations")
 	if err != nil {
 		return err
 	}
@@ -294,16 +294,17 @@ func meansTable(m *gmm.Mixture, f *features) *table.Table {
 	return t
 }
 
-// partition reads a table (unit, population) from an input; population may be an
-// integer or a string column.
-func partition(in task.Input, name string) (map[int64]string, error) {
+// partition reads a table (unit, population) from the output name of stage;
+// population may be an integer or a string column.
+func partition(in task.Input, stage, name string) (map[int64]string, error) {
+	label := stage + " " + name // for errors
 	t, err := in.Table(name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", label, err)
 	}
 	units, err := t.Int("unit")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", label, err)
 	}
 	out := make(map[int64]string, len(units))
 	var labels []string
@@ -314,11 +315,11 @@ func partition(in task.Input, name string) (map[int64]string, error) {
 			labels = append(labels, fmt.Sprint(x))
 		}
 	} else {
-		return nil, fmt.Errorf("%s: %w", name, err2)
+		return nil, fmt.Errorf("%s: %w", label, err2)
 	}
 	for i, u := range units {
 		if _, dup := out[u]; dup {
-			return nil, fmt.Errorf("%s: unit %d listed twice", name, u)
+			return nil, fmt.Errorf("%s: unit %d listed twice", label, u)
 		}
 		out[u] = labels[i]
 	}
@@ -335,9 +336,9 @@ func optionalTruth(ctx task.Context) (map[int64]string, bool, error) {
 	if !slices.Contains(in.Names(), "truth_units.parquet") {
 		return nil, false, nil
 	}
-	truth, err := partition(in, "truth_units")
+	truth, err := partition(in, "session", "truth_units")
 	if err != nil {
-		return nil, false, fmt.Errorf("session %w", err)
+		return nil, false, err
 	}
 	return truth, true, nil
 }

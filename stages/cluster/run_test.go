@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -546,7 +547,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	ctx = stageContext(t, m, truth, nil, nil, map[string]any{"cluster": map[string]any{"bootstrap": 0}})
 	delete(ctx.Upstream["meanfield"][0].Tables, "populations")
-	if err := Run(ctx); err == nil {
-		t.Error("meanfield without populations: no error")
+	if err := Run(ctx); err == nil || !strings.Contains(err.Error(), "meanfield populations") {
+		t.Errorf("meanfield without populations: error %v, want one naming meanfield populations", err)
 	}
 }
