@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
 
 	"nmdyn/stages/rnn"
 )
@@ -208,15 +209,52 @@ func LoadConfig(path string) (Config, error) {
 func ParseConfig(path string, data []byte) (Config, error) {
 	cfg := Defaults()
 	data = []byte(strings.TrimPrefix(string(data), "\ufeff"))
-	if strings.TrimSpace(string(data)) != "" {
+	// A file with nothing but comments is a null document, which the decoder
+	// would take as "zero every field": only a non-empty mapping is applied.
+	var probe map[string]any
+	if err := yaml.Unmarshal(data, &probe); err != nil || probe != nil {
 		if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
 			return Config{}, fmt.Errorf("%s: %s", path, yaml.FormatError(err, false, false))
 		}
 	}
 	if err := cfg.Check(); err != nil {
-		return Config{}, fmt.Errorf("%s: %v", path, err)
+		where := ""
+		if ke, ok := err.(*keyError); ok {
+			where = position(data, ke.key)
+		}
+		return Config{}, fmt.Errorf("%s: %s%v", path, where, err)
 	}
 	return cfg, nil
+}
+
+// keyError is a bad value of one key of simulate.yaml (dotted path).
+type keyError struct {
+	key, msg string
+}
+
+func (e *keyError) Error() string { return e.msg }
+
+func keyErr(key, format string, args ...any) error {
+	return &keyError{key: key, msg: fmt.Sprintf(format, args...)}
+}
+
+// position finds the line and column of a dotted key in YAML data ("" when the
+// key is not in the file, e.g. a default that the other keys make invalid).
+func position(data []byte, key string) string {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return ""
+	}
+	p, err := yaml.PathString("$." + key)
+	if err != nil {
+		return ""
+	}
+	n, err := p.FilterFile(f)
+	if err != nil || n == nil || n.GetToken() == nil {
+		return ""
+	}
+	pos := n.GetToken().Position
+	return fmt.Sprintf("[%d:%d] ", pos.Line, pos.Column)
 }
 
 // SessionID is the ID, or sim-<mechanism>-seed<seed> when it is empty.
@@ -232,39 +270,39 @@ func (c *Config) Check() error {
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	pos := func(key string, v float64) error {
 		if !(v > 0) || !finite(v) {
-			return fmt.Errorf("%s = %v: want a positive number", key, v)
+			return keyErr(key, "%s = %v: want a positive number", key, v)
 		}
 		return nil
 	}
 	nonneg := func(key string, v float64) error {
 		if !(v >= 0) || !finite(v) {
-			return fmt.Errorf("%s = %v: want a number >= 0", key, v)
+			return keyErr(key, "%s = %v: want a number >= 0", key, v)
 		}
 		return nil
 	}
 	if _, err := rnn.ParseVariant(c.Mechanism); err != nil {
-		return fmt.Errorf("mechanism: %v", err)
+		return keyErr("mechanism", "mechanism: %v", err)
 	}
 	if c.Rank < 1 {
-		return fmt.Errorf("rank = %d: want >= 1", c.Rank)
+		return keyErr("rank", "rank = %d: want >= 1", c.Rank)
 	}
 	if c.BasisK < 2 {
-		return fmt.Errorf("basis_k = %d: want >= 2 (the NE profiles use f_1 and f_2)", c.BasisK)
+		return keyErr("basis_k", "basis_k = %d: want >= 2 (the NE profiles use f_1 and f_2)", c.BasisK)
 	}
 	if len(c.Populations) != 2 {
-		return fmt.Errorf("populations = %v: want the fractions of the two populations", c.Populations)
+		return keyErr("populations", "populations = %v: want the fractions of the two populations", c.Populations)
 	}
 	if !(c.Populations[0] > 0 && c.Populations[1] > 0) || math.Abs(c.Populations[0]+c.Populations[1]-1) > 1e-9 {
-		return fmt.Errorf("populations = %v: want two positive fractions summing to 1", c.Populations)
+		return keyErr("populations", "populations = %v: want two positive fractions summing to 1", c.Populations)
 	}
 	// Each population needs room for its 2 R orthogonalised loading columns.
 	for p, f := range c.Populations {
 		if n := int(math.Round(f * float64(c.Neurons))); n < 2*c.Rank+2 {
-			return fmt.Errorf("neurons = %d: population %d would have %d neurons, want >= %d (2 rank + 2)", c.Neurons, p+1, n, 2*c.Rank+2)
+			return keyErr("neurons", "neurons = %d: population %d would have %d neurons, want >= %d (2 rank + 2)", c.Neurons, p+1, n, 2*c.Rank+2)
 		}
 	}
 	if c.NEGrid < 3 {
-		return fmt.Errorf("ne_grid = %d: want >= 3 levels", c.NEGrid)
+		return keyErr("ne_grid", "ne_grid = %d: want >= 3 levels", c.NEGrid)
 	}
 	for _, e := range []error{
 		pos("minutes", c.Minutes), pos("bin_ms", c.BinMs), pos("tau_ms", c.TauMs),
@@ -287,57 +325,57 @@ func (c *Config) Check() error {
 		}
 	}
 	if c.Neurons < 1 {
-		return fmt.Errorf("neurons = %d: want >= 1", c.Neurons)
+		return keyErr("neurons", "neurons = %d: want >= 1", c.Neurons)
 	}
 	if !(c.Network.PeakCoupling < 1) {
-		return fmt.Errorf("network.peak_coupling = %v: want < 1 (at 1 the slow direction turns bistable)", c.Network.PeakCoupling)
+		return keyErr("network.peak_coupling", "network.peak_coupling = %v: want < 1 (at 1 the slow direction turns bistable)", c.Network.PeakCoupling)
 	}
 	if !(c.Network.NoneCoupling < 1) || !finite(c.Network.NoneCoupling) {
-		return fmt.Errorf("network.none_coupling = %v: want < 1", c.Network.NoneCoupling)
+		return keyErr("network.none_coupling", "network.none_coupling = %v: want < 1", c.Network.NoneCoupling)
 	}
 	// Discrete-time stability of the fast directions: their eigenvalue
 	// -1 + fast_coupling (times the gains) must keep |1 + alpha lambda| < 1.
 	if alpha := c.BinMs / c.TauMs; !(c.Network.FastCoupling < 1) || alpha*(1-c.Network.FastCoupling) >= 2 || !finite(c.Network.FastCoupling) {
-		return fmt.Errorf("network.fast_coupling = %v: want < 1 and alpha (1 - fast_coupling) < 2 (alpha = bin_ms / tau_ms = %g)", c.Network.FastCoupling, alpha)
+		return keyErr("network.fast_coupling", "network.fast_coupling = %v: want < 1 and alpha (1 - fast_coupling) < 2 (alpha = bin_ms / tau_ms = %g)", c.Network.FastCoupling, alpha)
 	}
 	if c.BinMs/c.TauMs > 1 {
-		return fmt.Errorf("bin_ms = %v > tau_ms = %v: the Euler step alpha = bin / tau must be <= 1", c.BinMs, c.TauMs)
+		return keyErr("bin_ms", "bin_ms = %v > tau_ms = %v: the Euler step alpha = bin / tau must be <= 1", c.BinMs, c.TauMs)
 	}
 	if len(c.Events.Labels) == 0 {
-		return fmt.Errorf("events.labels is empty: want at least one label")
+		return keyErr("events.labels", "events.labels is empty: want at least one label")
 	}
 	seen := map[string]bool{}
 	for _, l := range c.Events.Labels {
 		if l == "" || strings.ContainsAny(l, ", \t\n") {
-			return fmt.Errorf("events.labels: %q is not a usable label (empty, or holds a comma or space)", l)
+			return keyErr("events.labels", "events.labels: %q is not a usable label (empty, or holds a comma or space)", l)
 		}
 		if seen[l] {
-			return fmt.Errorf("events.labels: %q appears twice", l)
+			return keyErr("events.labels", "events.labels: %q appears twice", l)
 		}
 		seen[l] = true
 	}
 	if c.Events.MinIntervalS >= c.Events.MeanIntervalS {
-		return fmt.Errorf("events.min_interval_s = %v must be below events.mean_interval_s = %v", c.Events.MinIntervalS, c.Events.MeanIntervalS)
+		return keyErr("events.min_interval_s", "events.min_interval_s = %v must be below events.mean_interval_s = %v", c.Events.MinIntervalS, c.Events.MeanIntervalS)
 	}
 	if c.Photometry.DecayS <= c.Photometry.RiseS {
-		return fmt.Errorf("photometry.decay_s = %v must exceed photometry.rise_s = %v", c.Photometry.DecayS, c.Photometry.RiseS)
+		return keyErr("photometry.decay_s", "photometry.decay_s = %v must exceed photometry.rise_s = %v", c.Photometry.DecayS, c.Photometry.RiseS)
 	}
 	if c.Photometry.MotionDepth >= 0.5 {
-		return fmt.Errorf("photometry.motion_depth = %v: want < 0.5 (a relative dip)", c.Photometry.MotionDepth)
+		return keyErr("photometry.motion_depth", "photometry.motion_depth = %v: want < 0.5 (a relative dip)", c.Photometry.MotionDepth)
 	}
 	for _, b := range []struct {
 		key string
 		v   []float64
 	}{{"photometry.signal_bleach", c.Photometry.SignalBleach}, {"photometry.control_bleach", c.Photometry.ControlBleach}} {
 		if len(b.v) != 4 || !(b.v[0] >= 0 && b.v[2] >= 0 && b.v[0]+b.v[2] < 1 && b.v[1] > 0 && b.v[3] > 0) {
-			return fmt.Errorf("%s = %v: want [a1, t1_s, a2, t2_s] with a1, a2 >= 0, a1 + a2 < 1 and t1, t2 > 0", b.key, b.v)
+			return keyErr(b.key, "%s = %v: want [a1, t1_s, a2, t2_s] with a1, a2 >= 0, a1 + a2 < 1 and t1, t2 > 0", b.key, b.v)
 		}
 	}
 	if c.Rates.MaxHz < c.Rates.MinHz {
-		return fmt.Errorf("rates.max_hz = %v is below rates.min_hz = %v", c.Rates.MaxHz, c.Rates.MinHz)
+		return keyErr("rates.max_hz", "rates.max_hz = %v is below rates.min_hz = %v", c.Rates.MaxHz, c.Rates.MinHz)
 	}
 	if m := c.Rates.Modulation; len(m) != 2 || !(m[0] >= 0 && m[1] >= m[0]) || !finite(m[1]) {
-		return fmt.Errorf("rates.modulation = %v: want [lo, hi] with 0 <= lo <= hi", m)
+		return keyErr("rates.modulation", "rates.modulation = %v: want [lo, hi] with 0 <= lo <= hi", m)
 	}
 	return nil
 }

@@ -1,12 +1,16 @@
 package groundtruth
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"sort"
+	"strings"
 
+	"nmdyn/stages/dynamics"
 	"nmdyn/stages/recording"
 	"nmdyn/stages/rnn"
 	"nmdyn/stages/table"
@@ -289,12 +293,41 @@ func (g *Generated) fillTruth(cfg *Config, nw *network, spikes int64) error {
 		"truth_ne":      table.New().AddFloat("t_s", ts).AddFloat("ne", append([]float64(nil), g.NE...)),
 		"truth_regime":  rt,
 	}
-	js, err := json.MarshalIndent(tr, "", "  ")
+	js, err := marshalTruth(&tr)
 	if err != nil {
 		return fmt.Errorf("simulate: truth.json: %v", err)
 	}
-	g.TruthJSON = append(js, '\n')
+	g.TruthJSON = js
 	return nil
+}
+
+// marshalTruth writes truth.json with one top-level key per line and each value
+// compact (the per-unit and per-level lists stay on one line each), except the
+// config, which is indented.
+func marshalTruth(tr *Truth) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("{\n")
+	v := reflect.ValueOf(tr).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		key := strings.Split(v.Type().Field(i).Tag.Get("json"), ",")[0]
+		var val []byte
+		var err error
+		if key == "config" {
+			val, err = json.MarshalIndent(v.Field(i).Interface(), "  ", "  ")
+		} else {
+			val, err = json.Marshal(v.Field(i).Interface())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", key, err)
+		}
+		fmt.Fprintf(&buf, "  %q: %s", key, val)
+		if i+1 < v.NumField() {
+			buf.WriteByte(',')
+		}
+		buf.WriteByte('\n')
+	}
+	buf.WriteString("}\n")
+	return buf.Bytes(), nil
 }
 
 func finiteOr0(v float64) float64 {
@@ -304,8 +337,39 @@ func finiteOr0(v float64) float64 {
 	return v
 }
 
-// sweepTruth labels the generating network's regime on the grid. It uses this
-// package's latent-space analysis (sweepLocal) until package dynamics lands.
-var sweepTruth = func(m *rnn.Model, grid []float64) ([]Level, string, error) {
-	return sweepLocal(m, grid), "groundtruth latent analysis (Newton from a grid of starts; line attractor: one stable fixed point and log2(tau1/tau2) >= 3)", nil
+// sweepTruth labels the generating network's regime on the grid with the
+// fixed-point analysis the pipeline itself uses (package dynamics), so that the
+// truth and the analysis of a fitted network follow one rule. (This package's
+// own latent analysis, analyzeLevel, checks it independently in the tests.)
+func sweepTruth(m *rnn.Model, grid []float64) ([]Level, string, error) {
+	dl, err := dynamics.Sweep(m, grid, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]Level, len(dl))
+	for j, l := range dl {
+		lv := Level{Nu: grid[j], Regime: l.Regime, FixedPoints: len(l.FixedPoints), Stable: l.NStable,
+			Score: l.Score, Tau1S: math.NaN(), Tau2S: math.NaN(), Coupling: math.NaN()}
+		if len(l.Tau) > 0 {
+			lv.Tau1S = l.Tau[0]
+		}
+		if len(l.Tau) > 1 {
+			lv.Tau2S = l.Tau[1]
+		}
+		if l.Ref >= 0 && l.Ref < len(l.FixedPoints) {
+			lv.Coupling = 1 + l.FixedPoints[l.Ref].MaxRe
+		}
+		out[j] = lv
+	}
+	return out, "package dynamics (Sweep with default settings; see its package comment for the regime rule)", nil
+}
+
+// lineRange is the NE range of the longest run of line-attractor levels (the
+// rule of dynamics.LineAttractorRange).
+func lineRange(levels []Level) (lo, hi float64, ok bool) {
+	dl := make([]dynamics.Level, len(levels))
+	for j, l := range levels {
+		dl[j] = dynamics.Level{Nu: l.Nu, Regime: l.Regime}
+	}
+	return dynamics.LineAttractorRange(dl)
 }

@@ -6,16 +6,17 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"nmdyn/stages/dynamics"
 	"nmdyn/stages/mft"
 	"nmdyn/stages/rnn"
 )
 
-// Regime labels (the labels of the fixed-point analysis).
+// Regime labels (those of package dynamics).
 const (
-	RegimeSingle      = "single fixed point"
-	RegimeLine        = "line attractor"
-	RegimeMultistable = "multistable"
-	RegimeOther       = "other"
+	RegimeSingle      = dynamics.RegimeSingle
+	RegimeLine        = dynamics.RegimeLine
+	RegimeMultistable = dynamics.RegimeMultistable
+	RegimeOther       = dynamics.RegimeOther
 )
 
 // Level is the truth's dynamics at one NE level, inputs off.
@@ -36,11 +37,6 @@ type Level struct {
 	// Jacobian (in 1/tau): 1 would be a perfect line attractor.
 	Coupling float64 `json:"coupling"`
 }
-
-// lineScoreThreshold is this package's own rule for a line attractor (used until
-// package dynamics decides): one stable fixed point whose slowest time constant
-// is at least 2^3 = 8 times the next one.
-const lineScoreThreshold = 3
 
 // latentSystem is the exact latent dynamics of a network at one NE level.
 type latentSystem interface {
@@ -124,110 +120,6 @@ func couplingFromOrigin(m *rnn.Model, nu float64) (float64, bool) {
 		return 0, false
 	}
 	return 1 + re[0], true
-}
-
-// analyzeLevel finds every fixed point of the latent dynamics at nu by Newton
-// from a grid of starts in [-2, 2]^d (latent coordinates are averages of n tanh,
-// bounded by the mean |n|, ~1 here), deduplicated at 1e-6, and labels the level.
-func analyzeLevel(m *rnn.Model, nu float64) Level {
-	sys := mft.NewNetwork(m, nu)
-	d := sys.Dim()
-	per := 5
-	if d > 2 {
-		per = 3
-	}
-	var found [][]float64
-	idx := make([]int, d)
-	for {
-		start := make([]float64, d)
-		for a := range start {
-			start[a] = -2 + 4*float64(idx[a])/float64(per-1)
-		}
-		if x, ok := newton(sys, start); ok {
-			dup := false
-			for _, f := range found {
-				if dist(f, x) < 1e-6 {
-					dup = true
-					break
-				}
-			}
-			if !dup {
-				found = append(found, x)
-			}
-		}
-		a := 0
-		for ; a < d; a++ {
-			idx[a]++
-			if idx[a] < per {
-				break
-			}
-			idx[a] = 0
-		}
-		if a == d {
-			break
-		}
-	}
-	tau := m.TauSeconds
-	lv := Level{Nu: nu, FixedPoints: len(found)}
-	var stableRe []float64
-	for _, x := range found {
-		re := eigenRe(sys, x)
-		if re != nil && re[0] < 0 {
-			lv.Stable++
-			if stableRe == nil {
-				stableRe = re
-			}
-		}
-	}
-	switch {
-	case lv.Stable == 0:
-		lv.Regime = RegimeOther
-	case lv.Stable > 1:
-		lv.Regime = RegimeMultistable
-	}
-	if stableRe != nil {
-		// Time constants: the latent ones, and tau for the N - d directions
-		// outside the latent space (eigenvalue -1).
-		taus := []float64{tau}
-		for _, r := range stableRe {
-			taus = append(taus, tau/math.Abs(r))
-		}
-		sort.Sort(sort.Reverse(sort.Float64Slice(taus)))
-		lv.Tau1S, lv.Tau2S = taus[0], taus[1]
-		lv.Score = math.Log2(lv.Tau1S / lv.Tau2S)
-		lv.Coupling = 1 + stableRe[0]
-		if lv.Stable == 1 {
-			lv.Regime = RegimeSingle
-			if lv.Score >= lineScoreThreshold {
-				lv.Regime = RegimeLine
-			}
-		}
-	}
-	return lv
-}
-
-// sweepLocal runs analyzeLevel over the grid.
-func sweepLocal(m *rnn.Model, grid []float64) []Level {
-	out := make([]Level, len(grid))
-	for j, nu := range grid {
-		out[j] = analyzeLevel(m, nu)
-	}
-	return out
-}
-
-// lineRange is the NE range [lo, hi] spanned by the line-attractor levels, ok
-// false when there is none.
-func lineRange(levels []Level) (lo, hi float64, ok bool) {
-	for _, l := range levels {
-		if l.Regime != RegimeLine {
-			continue
-		}
-		if !ok {
-			lo, hi, ok = l.Nu, l.Nu, true
-		}
-		lo, hi = math.Min(lo, l.Nu), math.Max(hi, l.Nu)
-	}
-	return lo, hi, ok
 }
 
 func norm(v []float64) float64 { return math.Sqrt(dot(v, v)) }

@@ -6,13 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 
 	"nmdyn/stages/table"
 )
 
 // WriteSession writes g as a session folder that the importer reads back
 // (DESIGN.md section 4): spikes.parquet (unit, time), photometry.parquet (time,
-// signal, control), events.parquet (time, label), session.yaml (id), and the
+// signal, control), events.parquet (time, label), session.yaml (id, keep, the
+// span as window_s), and the
 // truth next to it: truth.json and one <name>.parquet per truth table. It does
 // not write simulate.yaml (a folder holding one is generated, not imported).
 // Each file is written to a temporary name and renamed, so a folder never holds
@@ -63,7 +65,11 @@ func WriteSession(dir string, g *Generated) error {
 			return err
 		}
 	}
-	yaml := fmt.Sprintf("# Written by `run simulate` (package stages/groundtruth); the truth is in truth.json.\nid: %s\nkeep: [good]\n", s.ID)
+	// window_s pins the recording's span: without it the importer would end the
+	// recording at the last spike, a fraction of a bin before the simulated end.
+	yaml := fmt.Sprintf("# Written by `run simulate` (package stages/groundtruth); the truth is in truth.json.\n"+
+		"id: %s\nkeep: [good]\nwindow_s: [%s, %s]\n", s.ID,
+		strconv.FormatFloat(s.StartSeconds, 'g', -1, 64), strconv.FormatFloat(s.EndSeconds, 'g', -1, 64))
 	if err := writeFile(filepath.Join(dir, "session.yaml"), func(w *bufio.Writer) error { _, err := w.WriteString(yaml); return err }); err != nil {
 		return err
 	}
