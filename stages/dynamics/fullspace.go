@@ -142,13 +142,13 @@ func (fs *fullSystem) newtonStep(F, dx []float64) bool {
 // CheckFullSpace looks for fixed points of the full network m at NE level nu, inputs
 // off, as FixedPointFinder does (Golub & Sussillo, JOSS 2018): from each start state
 // (length N, e.g. states sampled on fitted trajectories) it minimises
-// q(x) = |F(x)|^2 / 2 by L-BFGS (lbfgs.go) with the analytic gradient
-// J^T F (never forming J), then polishes by full-space Newton steps (the Jacobian is
-// -I plus rank d, so each step is exact in O(N d^2)); it keeps the points with
-// q < FullQTol, drops outliers (farther from every start than OutlierScale times the
-// starts' RMS distance to their centroid) and merges duplicates (closer than
-// FullDedupTol * sqrt(N)). Stability comes from the full Jacobian's spectrum: N - d
-// eigenvalues at exactly -1 and those of -I + (D W)^T U.
+// q(x) = |F(x)|^2 / 2 by L-BFGS (lbfgs.go) with the analytic gradient J^T F (never
+// forming J) until the RMS of F is under 1e-5, then polishes by full-space Newton
+// steps (the Jacobian is -I plus rank d, so each step is exact in O(N d^2)); it
+// keeps the points with q < FullQTol, drops outliers (farther from every start than
+// OutlierScale times the starts' RMS distance to their centroid) and merges
+// duplicates (closer than FullDedupTol * sqrt(N)). Stability comes from the full
+// Jacobian's spectrum: N - d eigenvalues at exactly -1 and those of -I + (D W)^T U.
 func CheckFullSpace(m *rnn.Model, nu float64, starts [][]float64, s *Settings) ([]FullSpacePoint, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
@@ -209,14 +209,20 @@ func CheckFullSpace(m *rnn.Model, nu float64, starts [][]float64, s *Settings) (
 	return uniq, nil
 }
 
+// handoffRMS is the RMS of F (units of x per tau) at which L-BFGS hands over to
+// Newton: close enough to a zero for Newton to converge to it, while L-BFGS, slowed
+// by the ill-conditioning of q near a slow mode, would take many more iterations.
+const handoffRMS = 1e-5
+
 // minimize runs L-BFGS on q from x0 and returns the best point and q.
 func (fs *fullSystem) minimize(x0 []float64, set *Settings) ([]float64, float64) {
 	F := make([]float64, fs.n)
+	stop := 0.5 * float64(fs.n) * handoffRMS * handoffRMS
 	return lbfgs(x0, func(x, grad []float64) float64 {
 		q := fs.eval(x, F)
 		fs.gradient(F, grad)
 		return q
-	}, set.FullMaxIter)
+	}, set.FullMaxIter, stop)
 }
 
 // polish takes damped full-space Newton steps while they lower q.

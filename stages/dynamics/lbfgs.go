@@ -10,10 +10,10 @@ const lbfgsMemory = 10
 // Hessian scaled by s^T y / y^T y) with a backtracking Armijo line search; pairs
 // that violate the curvature condition s^T y > 0 are skipped. fg returns f(x) and
 // fills grad. It stops after maxIter iterations, when the gradient vanishes, or when
-// f has fallen by less than a relative 1e-6 over 25 iterations, and returns the best
-// point and its value. (Written here rather than taken from gonum/optimize, whose
+// f has fallen by less than a relative 1e-6 over 25 iterations, or when f < fStop,
+// and returns the best point and its value. (Written here rather than taken from gonum/optimize, whose
 // package pulls in a module that go.sum does not hold.)
-func lbfgs(x0 []float64, fg func(x, grad []float64) float64, maxIter int) ([]float64, float64) {
+func lbfgs(x0 []float64, fg func(x, grad []float64) float64, maxIter int, fStop float64) ([]float64, float64) {
 	n := len(x0)
 	x := append([]float64(nil), x0...)
 	g := make([]float64, n)
@@ -26,7 +26,7 @@ func lbfgs(x0 []float64, fg func(x, grad []float64) float64, maxIter int) ([]flo
 	alpha := make([]float64, lbfgsMemory)
 	fPrev := f // f 25 iterations ago
 	for it := 0; it < maxIter; it++ {
-		if f == 0 || norm(g) == 0 || math.IsNaN(f) {
+		if f < fStop || f == 0 || norm(g) == 0 || math.IsNaN(f) {
 			break
 		}
 		// Two-loop recursion: dir = -H g.
