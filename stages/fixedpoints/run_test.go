@@ -284,6 +284,7 @@ func TestRunErrors(t *testing.T) {
 			ctx.AddInput("select", c.sel)
 		}
 		err := Run(ctx)
+		t.Logf("%s: %v", c.name, err)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one naming %q", c.name, err, c.want)
 		}
