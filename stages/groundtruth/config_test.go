@@ -1,6 +1,7 @@
 package groundtruth
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,5 +61,19 @@ func TestLoadConfigErrors(t *testing.T) {
 	}
 	if _, err := LoadConfig(filepath.Join(dir, "missing.yaml")); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// TestDefaultSessionFile: data/default/simulate.yaml (the session of `run all`)
+// parses strictly and is the default config, so the file documents the defaults.
+func TestDefaultSessionFile(t *testing.T) {
+	c, err := LoadConfig(filepath.Join("..", "..", "data", "default", "simulate.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(Defaults())
+	got, _ := json.Marshal(c)
+	if string(got) != string(want) {
+		t.Errorf("data/default/simulate.yaml differs from Defaults():\n got %s\nwant %s", got, want)
 	}
 }
