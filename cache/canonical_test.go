@@ -26,7 +26,7 @@ func TestCanonical(t *testing.T) {
 		{"1", `"1"`},
 		{[]any{int64(1), "a", 2.5}, `[1,"a",2.5]`},
 		{map[string]any{"b": int64(1), "a": map[string]any{"d": false, "c": nil}}, `{"a":{"c":null,"d":false},"b":1}`},
-		{[]string{"x", "y"}, `["x","y"]`},             // other static types through reflection
+		{[]string{"x", "y"}, `["x","y"]`},                 // other static types through reflection
 		{map[string]int{"z": 1, "y": 2}, `{"y":2,"z":1}`}, // idem
 	} {
 		got, err := Canonical(c.v)
