@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"testing"
 
@@ -30,11 +31,18 @@ func generate(t *testing.T, cfg Config) *Generated {
 }
 
 // TestGenerateDeterministic: the same config gives the same files, byte for
-// byte; another seed gives other spikes.
+// byte, whatever GOMAXPROCS (the regime sweep runs levels in parallel); another
+// seed gives other spikes.
 func TestGenerateDeterministic(t *testing.T) {
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	for i, seed := range []uint64{3, 3, 4} {
-		if err := WriteSession(dirs[i], generate(t, shortConfig("postgain", seed))); err != nil {
+		procs := runtime.GOMAXPROCS(0)
+		if i == 1 {
+			runtime.GOMAXPROCS(1)
+		}
+		g := generate(t, shortConfig("postgain", seed))
+		runtime.GOMAXPROCS(procs)
+		if err := WriteSession(dirs[i], g); err != nil {
 			t.Fatal(err)
 		}
 	}

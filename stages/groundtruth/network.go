@@ -41,9 +41,9 @@ func profileOf(v rnn.Variant, a1, a2 float64) profile {
 		return profile{w: w, ne: [2][2]float64{{0, 0.7}, {-0.4, 0}}}
 	case rnn.LowRank:
 		// q_k = c_pk m_1 (+ spread): the NE terms change the slow coupling by
-		// sum_p alpha_p c_pk f_k(u): 0 for k = 1 (the populations' linear terms
-		// cancel) and -0.5 u^2 for k = 2 (equal fractions).
-		// (Population 2's m_1 has mean square v2, hence the divisions.)
+		// sum_p alpha_p c_pk v_p f_k(u) (v_p the mean square of m_1: 1 and v2):
+		// 0 for k = 1 (the populations' linear terms cancel) and -0.5 u^2 for
+		// k = 2.
 		c21 := -0.5 * a1 / (a2 * popTwoSlowInputVar)
 		c22 := (-0.5 - a1*(-0.8)) / (a2 * popTwoSlowInputVar)
 		return profile{w: w, ne: [2][2]float64{{0.5, -0.8}, {c21, c22}}}
@@ -61,7 +61,7 @@ func profileOf(v rnn.Variant, a1, a2 float64) profile {
 //
 // at nu = 1/2 (sech^2 z = 1 - z^2 + 2 z^4 / 3 - ..., Gaussian moments), so v2 = 2
 // removes the y^2 term: the coupling stays near its peak over a longer stretch
-// of the line (lambda = lambda0 (1 - 20 y^4) instead of lambda0 (1 - 6 y^2)).
+// of the line (lambda = lambda0 (1 - 20 y^4) instead of lambda0 (1 - 3 y^2)).
 const popTwoSlowInputVar = 2.0
 
 // lowRankInputNoise is the standard deviation of the part of the low-rank input
