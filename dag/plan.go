@@ -90,6 +90,7 @@ func (e *Engine) Plan() (*Plan, error) {
 	}
 	p := &Plan{byStage: map[string][]*Task{}, e: e}
 	codes := map[string]string{}
+	edges := 0
 	fileHashes := map[string]string{}
 	for _, s := range pl.Order() {
 		items, err := expandItems(pl, params, s)
@@ -160,6 +161,9 @@ func (e *Engine) Plan() (*Plan, error) {
 				if len(ups) == 0 {
 					return nil, fmt.Errorf("%s: stage %s, task %s: no task of its input %s has a matching item (shared dimensions must take the same values)", s.Pos, s.Name, t.Label, u.Name)
 				}
+				if edges += len(ups); edges > maxEdges {
+					return nil, fmt.Errorf("%s: stage %s: more than %d task dependencies in the pipeline (a gathering stage over a large fan-out?)", s.Pos, s.Name, maxEdges)
+				}
 				t.Inputs = append(t.Inputs, InputGroup{Stage: u, Tasks: ups})
 				for _, ut := range ups {
 					c.Upstream = append(c.Upstream, cache.Upstream{Stage: u.Name, Item: ut.ItemText, Key: ut.Key})
@@ -184,6 +188,13 @@ func setNote(params *Params, path string) string {
 	return ""
 }
 
+// MaxStageTasks bounds a stage's fan-out: a cartesian product beyond it is more
+// likely a mistake than a study.
+const MaxStageTasks = 100000
+
+// maxEdges bounds the task dependencies of a pipeline (keys hash them all).
+const maxEdges = 10_000_000
+
 // expandItems lists the items of a stage: the cartesian product of its fan-out
 // dimensions (sorted by name), each dimension's values sorted (see compareValues).
 func expandItems(pl *Pipeline, params *Params, s *Stage) ([]task.Item, error) {
@@ -197,6 +208,9 @@ func expandItems(pl *Pipeline, params *Params, s *Stage) ([]task.Item, error) {
 				return nil, fmt.Errorf("%s: stage %s: foreach %s: ${%s} %s%s", d.Ref.Pos, s.Name, d.Name, d.Ref.Name, msg, setNote(params, d.Ref.Name))
 			}
 			vals = l
+		}
+		if len(items)*len(vals) > MaxStageTasks {
+			return nil, fmt.Errorf("%s: stage %s: foreach expands to more than %d tasks", d.Pos, s.Name, MaxStageTasks)
 		}
 		vals = append([]any(nil), vals...)
 		sort.SliceStable(vals, func(i, j int) bool { return compareValues(vals[i], vals[j]) < 0 })

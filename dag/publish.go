@@ -25,7 +25,7 @@ const PublishedList = ".published"
 
 // PublishStats says what Publish did.
 type PublishStats struct {
-	Dir                          string
+	Dir                         string
 	Written, Unchanged, Removed int
 }
 

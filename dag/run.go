@@ -478,13 +478,8 @@ func publishTask(err error) *Task {
 
 // jobSpec describes a task for an executor.
 func (p *Plan) jobSpec(t *Task, threads int, executor string) *JobSpec {
-	decode := make(map[string]any, len(t.Params)+1)
-	for k, v := range t.Params {
-		decode[k] = v
-	}
-	decode["item"] = map[string]any(t.Item)
 	s := &JobSpec{Schema: JobSchema, Stage: t.Stage.Name, Run: t.Stage.Run.Name, Label: t.Label,
-		Item: encodeItem(t.Item), Key: t.Key, Components: t.Components, Params: yamlText(decode),
+		Item: encodeItem(t.Item), Key: t.Key, Components: t.Components, Params: yamlText(p.jobSpecDecode(t)),
 		ParamValues: t.ParamValues, ProjectRoot: p.e.Pipeline.Dir, CacheRoot: p.e.Store.Root(),
 		Threads: threads, Executor: executor}
 	for _, g := range t.Inputs {
@@ -495,6 +490,17 @@ func (p *Plan) jobSpec(t *Task, threads int, executor string) *JobSpec {
 		s.Inputs = append(s.Inputs, in)
 	}
 	return s
+}
+
+// jobSpecDecode is what a task's Decode reads: its params plus its item under
+// "item".
+func (p *Plan) jobSpecDecode(t *Task) map[string]any {
+	decode := make(map[string]any, len(t.Params)+1)
+	for k, v := range t.Params {
+		decode[k] = v
+	}
+	decode["item"] = map[string]any(t.Item)
+	return decode
 }
 
 // JobSpec describes a task as an executor receives it (for tools and tests).
