@@ -13,7 +13,7 @@ import (
 // stages/b imports an external module, stages/c only the standard library.
 func srcFS() fstest.MapFS {
 	return fstest.MapFS{
-		"go.mod": {Data: []byte("module nmdyn\n\ngo 1.26\n\nrequire (\n\tgithub.com/x/y v1.0.0 // indirect\n\tgonum.org/v1/gonum v0.17.0\n)\n")},
+		"go.mod":                 {Data: []byte("module nmdyn\n\ngo 1.26\n\nrequire (\n\tgithub.com/x/y v1.0.0 // indirect\n\tgonum.org/v1/gonum v0.17.0\n)\n")},
 		"stages/lib/lib.go":      {Data: []byte("package lib\n\n// F is used by a.\nfunc F() int { return 1 }\n")},
 		"stages/lib/lib_test.go": {Data: []byte("package lib\n")},
 		"stages/a/a.go":          {Data: []byte("package a\n\nimport \"nmdyn/stages/lib\"\n\nvar V = lib.F()\n")},

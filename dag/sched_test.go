@@ -156,7 +156,7 @@ func TestFailingTaskStops(t *testing.T) {
 	b, cc := started(t, m), started(t, m)
 	b.Fail(errors.New("b exploded"))
 	noneStarted(t, m)
-	cc.Run() // a running task finishes and is kept...
+	cc.Run()          // a running task finishes and is kept...
 	noneStarted(t, m) // ...but e does not start
 	r := <-done
 	if r.err == nil || r.s.Ran != 2 || r.s.Failed != 1 || r.s.Skipped != 2 {
