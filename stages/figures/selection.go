@@ -1,0 +1,191 @@
+package figures
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg/draw"
+
+	"nmdyn/stages/plotting"
+)
+
+// Model selection: which NE mechanism explains held-out activity best, with honest
+// uncertainty.
+//
+//	test score   per variant: test score with its 95 % bootstrap interval; z = 2 for
+//	             the winner, 1 for a variant indistinguishable from it, 0 otherwise;
+//	             series "truth" (the generating network's score on a simulated session)
+//	difference   per other variant: its score minus the winner's, 95 % interval
+
+const (
+	selScore = "test score"
+	selDiff  = "difference to winner"
+)
+
+func buildModelSelection(in *inputs, _ Settings, _ float64) *figure {
+	f := &figure{name: "model_selection", title: "Model selection: which NE mechanism predicts held-out activity best",
+		data: newPlotData()}
+	d := f.data
+	variants, why := selectionData(in, d)
+	f.caption = "Left: held-out test score of the selected network of each variant, in bits per spike above a " +
+		"constant rate per neuron, with 95 % intervals from a paired bootstrap over short test sub-blocks. The " +
+		"winner has the highest score; filled markers are the variants statistically indistinguishable from it " +
+		"(the interval of their difference to the winner contains 0; nested models tie honestly), open markers " +
+		"are worse. On a simulated session, the dashed line is the score of the generating network itself, the " +
+		"reference a fit is measured against. Right: each variant's score minus the winner's, with the 95 % " +
+		"bootstrap interval of that difference; intervals that reach the zero line cannot be told apart from the winner."
+	fig := plotting.NewFigure(1, 2, 30, 14)
+	if why != "" {
+		fig.Panels[0][0] = f.missing("Test score per variant", why)
+		fig.Panels[0][1] = f.missing("Difference to the winner", why)
+	} else {
+		fig.Panels[0][0] = drawScores(d, variants)
+		fig.Panels[0][1] = drawDiffs(f, d, variants)
+	}
+	f.fig = fig
+	return f
+}
+
+// selectionData reads select's scores, pairwise differences and truth score.
+func selectionData(in *inputs, d *plotData) ([]string, string) {
+	t, why := in.table("select", "scores")
+	if t == nil {
+		return nil, why
+	}
+	c := cols(t, "select output scores")
+	names, sc, lo, hi, win, ind := c.s("variant"), c.f("test_bits_per_spike"), c.f("ci95_lo"), c.f("ci95_hi"),
+		c.b("winner"), c.b("indistinguishable")
+	if c.err != "" {
+		return nil, c.err
+	}
+	d.quantities(selScore, "variant (position)", "test score (bits/spike)",
+		"2 = winner, 1 = indistinguishable from the winner, 0 = worse")
+	winner := -1
+	for k := range names {
+		z := 0.0
+		if ind[k] {
+			z = 1
+		}
+		if win[k] {
+			z, winner = 2, k
+		}
+		d.addFull(selScore, names[k], float64(k), sc[k], lo[k], hi[k], math.NaN(), math.NaN(), z)
+	}
+	if tr, _ := in.table("select", "truth_score"); tr != nil {
+		tc := cols(tr, "select output truth_score")
+		ts := tc.f("test_bits_per_spike")
+		if tc.err == "" && finite(ts[0]) {
+			d.add(selScore, "truth", -0.5, ts[0])
+			d.add(selScore, "truth", float64(len(names))-0.5, ts[0])
+		}
+	}
+	if winner < 0 {
+		return names, ""
+	}
+	pairwiseDiffs(in, d, names, winner)
+	return names, ""
+}
+
+// pairwiseDiffs records, for every variant but the winner, its score minus the
+// winner's with the bootstrap interval (select's pairwise table holds a - b for
+// a before b in variant order; the other order is negated).
+func pairwiseDiffs(in *inputs, d *plotData, names []string, winner int) {
+	t, _ := in.table("select", "pairwise")
+	if t == nil {
+		return
+	}
+	c := cols(t, "select output pairwise")
+	a, b, diff, lo, hi := c.s("a"), c.s("b"), c.f("diff_bits_per_spike"), c.f("ci95_lo"), c.f("ci95_hi")
+	if c.err != "" {
+		return
+	}
+	d.quantities(selDiff, "variant (position)", "score − winner's (bits/spike)", "")
+	w := names[winner]
+	for k, v := range names {
+		if k == winner {
+			continue
+		}
+		for r := range a {
+			switch {
+			case a[r] == v && b[r] == w:
+				d.addInterval(selDiff, v, float64(k), diff[r], lo[r], hi[r])
+			case a[r] == w && b[r] == v:
+				d.addInterval(selDiff, v, float64(k), -diff[r], -hi[r], -lo[r])
+			}
+		}
+	}
+}
+
+func drawScores(d *plotData, names []string) *plot.Plot {
+	p := newPanel("Test score per variant", "", "test score (bits/spike)")
+	if tr := d.points(selScore, "truth"); len(tr) == 2 {
+		addLine(p, tr, lineStyle(black, 1.5, plotting.Dash(1)), "generating network (truth)")
+	}
+	legend := map[float64]bool{}
+	var winX, winY float64
+	for _, v := range names {
+		rs := d.points(selScore, v)
+		if len(rs) == 0 {
+			continue
+		}
+		c := plotting.VariantColor(v)
+		addYErrors(p, rs, c, 2)
+		z := rs[0].z
+		shape, label := draw.GlyphDrawer(draw.RingGlyph{}), "worse than the winner"
+		switch z {
+		case 2:
+			shape, label = draw.CircleGlyph{}, "winner"
+			winX, winY = rs[0].x, rs[0].hi
+		case 1:
+			shape, label = draw.CircleGlyph{}, "indistinguishable from it"
+		}
+		r := 6.0
+		if z == 2 {
+			r = 8
+		}
+		if legend[z] {
+			label = ""
+		}
+		legend[z] = true
+		addPoints(p, rs, glyph(c, shape, r), "")
+		if label != "" {
+			p.Legend.Add(label, plotting.Glyph{Style: glyph(darkGrey, shape, r)})
+		}
+	}
+	p.X.Tick.Marker = categoryTicks(names)
+	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+	padY(p, 0.45, 0.05)
+	if finite(winY) {
+		p.Add(plotting.Text([]float64{winX}, []float64{winY}, []string{"winner"}, 12, black, draw.XCenter, draw.YBottom))
+	}
+	p.Legend.Left = true
+	return p
+}
+
+func drawDiffs(f *figure, d *plotData, names []string) *plot.Plot {
+	const title = "Difference to the winner"
+	if !d.has(selDiff) {
+		return f.missing(title, "select output pairwise is missing or names no winner")
+	}
+	p := newPanel(title, "", "score − winner's (bits/spike)")
+	p.Add(plotting.HLine{Y: 0, Style: lineStyle(darkGrey, 1.2, plotting.Dash(1))})
+	for _, v := range names {
+		rs := d.points(selDiff, v)
+		if len(rs) == 0 {
+			continue
+		}
+		c := plotting.VariantColor(v)
+		addYErrors(p, rs, c, 2)
+		shape := draw.GlyphDrawer(draw.RingGlyph{})
+		if rs[0].hi >= 0 {
+			shape = draw.CircleGlyph{}
+		}
+		addPoints(p, rs, glyph(c, shape, 6), "")
+	}
+	p.X.Tick.Marker = categoryTicks(names)
+	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+	padY(p, 0.15, 0.05)
+	p.Title.Text = fmt.Sprintf("%s (95 %% bootstrap)", title)
+	return p
+}
