@@ -7,7 +7,9 @@
 // Inputs: select (tables winner_neurons, winner_globals: the selected model) and
 // fixedpoints (tables levels and fixed_points). Params: meanfield.populations
 // (default 2), meanfield.restarts (k-means restarts, default 20), meanfield.seed
-// (default 1), fixedpoints.grid (number of NE levels on [0, 1], default 21).
+// (default 1), fixedpoints.grid (number of NE levels on [0, 1], default 21),
+// fixedpoints.thresholds.{speed_tol, slow_rate, min_slow_length} (the regime rule's
+// thresholds, defaults 0.02, 1/8, 0.15 as in stage fixedpoints).
 //
 // Outputs (populations are numbered from 1 in every table):
 //
@@ -23,7 +25,8 @@
 //	                 J_rs at the stable mean-field fixed point nearest the origin, NaN when
 //	                 there is none)
 //	mf_fixed_points  nu, fp, stable, kappa_1..kappa_D, speed, max_re
-//	mf_levels        nu, regime, n_fixed, n_stable, tau1_s, tau2_s, score
+//	mf_levels        nu, regime, n_fixed, n_stable, tau1_s, tau2_s, score, slow_dim,
+//	                 slow_length (the columns of fixedpoints' levels)
 //	comparison       nu, rnn_regime, mf_regime, agree, rnn_tau1_s, mf_tau1_s,
 //	                 rnn_n_stable, mf_n_stable, fp_distance (largest distance from a
 //	                 stable fixed point of either to the nearest stable one of the other,
@@ -34,16 +37,20 @@
 //	                 nu), disagreements_off_boundary (those not next to a change of the
 //	                 network's regime), max_fp_distance}}
 //
-// Regimes and time constants of the mean-field system come from the same analysis
-// as the full network's (package dynamics, AnalyzeLatent), so the labels compare.
+// Regimes and time constants of the mean-field system come from the same analysis,
+// with the same thresholds, as the full network's (dynamics.AnalyzeLatent; the
+// mean-field System provides the large-N limit of the network's fixed-point box, so
+// the relative tolerances mean the same), so the labels compare.
 package meanfield
 
 import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
+	"nmdyn/stages/dynamics"
 	"nmdyn/stages/mft"
 	"nmdyn/stages/rnn"
 	"nmdyn/stages/task"
@@ -57,7 +64,12 @@ type params struct {
 		Seed        uint64 `yaml:"seed"`
 	} `yaml:"meanfield"`
 	Fixedpoints struct {
-		Grid int `yaml:"grid"`
+		Grid       int `yaml:"grid"`
+		Thresholds struct {
+			SpeedTol      float64 `yaml:"speed_tol"`
+			SlowRate      float64 `yaml:"slow_rate"`
+			MinSlowLength float64 `yaml:"min_slow_length"`
+		} `yaml:"thresholds"`
 	} `yaml:"fixedpoints"`
 }
 
@@ -67,7 +79,19 @@ func defaultParams() params {
 	p.Meanfield.Restarts = 20
 	p.Meanfield.Seed = 1
 	p.Fixedpoints.Grid = 21
+	// The defaults of stage fixedpoints (and of dynamics.Settings).
+	p.Fixedpoints.Thresholds.SpeedTol = 0.02
+	p.Fixedpoints.Thresholds.SlowRate = 1.0 / 8
+	p.Fixedpoints.Thresholds.MinSlowLength = 0.15
 	return p
+}
+
+// settings are the analysis settings: fixedpoints' regime thresholds, so that the
+// mean-field and network labels follow one rule.
+func (p *params) settings(tauSeconds float64, threads int) *dynamics.Settings {
+	th := p.Fixedpoints.Thresholds
+	return &dynamics.Settings{TauSeconds: tauSeconds, SpeedTol: th.SpeedTol, SlowRate: th.SlowRate,
+		MinSlowLength: th.MinSlowLength, Threads: max(threads, 1)}
 }
 
 // Run is the meanfield stage.
@@ -81,6 +105,15 @@ func Run(ctx task.Context) error {
 	}
 	if p.Fixedpoints.Grid < 2 {
 		return fmt.Errorf("fixedpoints.grid = %d, want >= 2", p.Fixedpoints.Grid)
+	}
+	for _, c := range []struct {
+		key string
+		v   float64
+	}{{"speed_tol", p.Fixedpoints.Thresholds.SpeedTol}, {"slow_rate", p.Fixedpoints.Thresholds.SlowRate},
+		{"min_slow_length", p.Fixedpoints.Thresholds.MinSlowLength}} {
+		if !(c.v > 0) || math.IsInf(c.v, 0) {
+			return fmt.Errorf("fixedpoints.thresholds.%s = %v, want a positive number", c.key, c.v)
+		}
 	}
 	model, err := readModel(ctx)
 	if err != nil {
@@ -102,7 +135,7 @@ func Run(ctx task.Context) error {
 	ctx.Logf("meanfield: %d neurons of a %s network grouped by %s into populations of %v",
 		model.N, model.Variant, red.Basis, populationSizes(red))
 
-	sweep, err := Sweep(ctx, red.Mixture, grid, model.TauSeconds, ctx.Threads())
+	sweep, err := Sweep(ctx, red.Mixture, grid, p.settings(model.TauSeconds, ctx.Threads()))
 	if err != nil {
 		return err
 	}
@@ -170,13 +203,23 @@ type Level struct {
 	Gain, Shift, EffectiveGain []float64
 }
 
-// Sweep analyses the mixture's latent dynamics at every NE level of grid, on up to
-// threads goroutines (levels are independent, so the result does not depend on
-// threads). ctx may be nil (no cancellation, no progress).
-func Sweep(ctx task.Context, mx *mft.Mixture, grid []float64, tauSeconds float64, threads int) ([]Level, error) {
+// Sweep analyses the mixture's latent dynamics at every NE level of grid with
+// dynamics.AnalyzeLatent and settings set (nil: defaults), on set.Threads goroutines
+// (levels are independent, so the result does not depend on the count). ctx may be
+// nil (no cancellation, no progress).
+func Sweep(ctx task.Context, mx *mft.Mixture, grid []float64, set *dynamics.Settings) ([]Level, error) {
 	out := make([]Level, len(grid))
 	errs := make([]error, len(grid))
+	var one dynamics.Settings
+	if set != nil {
+		one = *set
+	}
+	threads := one.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
 	threads = max(1, min(threads, len(grid)))
+	one.Threads = 1 // each level on one goroutine
 	jobs := make(chan int)
 	done := make(chan int)
 	var wg sync.WaitGroup
@@ -185,7 +228,7 @@ func Sweep(ctx task.Context, mx *mft.Mixture, grid []float64, tauSeconds float64
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				out[i], errs[i] = sweepLevel(mx, grid[i], tauSeconds)
+				out[i], errs[i] = sweepLevel(mx, grid[i], &one)
 				done <- i
 			}
 		}()
@@ -221,11 +264,11 @@ func Sweep(ctx task.Context, mx *mft.Mixture, grid []float64, tauSeconds float64
 }
 
 // sweepLevel analyses one NE level.
-func sweepLevel(mx *mft.Mixture, nu, tauSeconds float64) (Level, error) {
+func sweepLevel(mx *mft.Mixture, nu float64, set *dynamics.Settings) (Level, error) {
 	d := mx.LatentDim()
 	zero := make([]float64, d)
 	sys := mx.At(nu, nil)
-	an, err := analyze(sys, tauSeconds)
+	an, err := analyze(sys, set)
 	if err != nil {
 		return Level{}, err
 	}

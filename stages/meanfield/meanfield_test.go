@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"nmdyn/stages/dynamics"
 	"nmdyn/stages/mft"
 	"nmdyn/stages/rnn"
 	"nmdyn/stages/table"
@@ -48,17 +49,13 @@ func networkTables(t *testing.T, m *rnn.Model, grid int) (levels, fps *table.Tab
 	var sweep []Level
 	for i := 0; i < grid; i++ {
 		nu := float64(i) / float64(grid-1)
-		an, err := analyze(mft.NewNetwork(m, nu), m.TauSeconds)
+		an, err := analyze(dynamics.LatentOf(m, nu), &dynamics.Settings{TauSeconds: m.TauSeconds})
 		if err != nil {
 			t.Fatal(err)
 		}
 		sweep = append(sweep, Level{Nu: nu, Analysis: an})
 	}
-	d := m.R
-	levels = levelsTable(sweep)
-	n := levels.Len()
-	levels.AddInt("slow_dim", make([]int64, n)).AddFloat("slow_length", make([]float64, n))
-	return levels, fixedPointsTable(sweep, d)
+	return levelsTable(sweep), fixedPointsTable(sweep, m.R)
 }
 
 // stageInputs builds the select and fixedpoints outputs for a model.
@@ -93,7 +90,7 @@ func TestRun(t *testing.T) {
 		"gains":           {"nu", "population", "gain", "shift", "effective_gain"},
 		"couplings":       {"nu", "r", "s", "value", "value_pop1", "value_pop2", "value_stable_fp"},
 		"mf_fixed_points": {"nu", "fp", "stable", "kappa_1", "kappa_2", "speed", "max_re"},
-		"mf_levels":       {"nu", "regime", "n_fixed", "n_stable", "tau1_s", "tau2_s", "score"},
+		"mf_levels":       {"nu", "regime", "n_fixed", "n_stable", "tau1_s", "tau2_s", "score", "slow_dim", "slow_length"},
 		"comparison":      {"nu", "rnn_regime", "mf_regime", "agree", "rnn_tau1_s", "mf_tau1_s", "rnn_n_stable", "mf_n_stable", "fp_distance"},
 	}
 	for name, cols := range want {
@@ -138,20 +135,34 @@ func TestRun(t *testing.T) {
 	if mf.Populations != 2 || len(mf.Regime) != 21 || len(mf.Grid) != 21 || !slices.Equal(mf.Sizes, []int{400, 400}) {
 		t.Errorf("summary %+v", mf)
 	}
-	if mf.Agreement == nil || *mf.Agreement < 17.0/21 {
-		t.Errorf("agreement with the network %v, want >= 17/21", mf.Agreement)
+	// Issue 7's acceptance allows two disagreeing levels next to regime boundaries.
+	if mf.Agreement == nil || *mf.Agreement < 19.0/21 {
+		t.Errorf("agreement with the network %v, want >= 19/21", mf.Agreement)
 	}
 	// The regime sequence of the theory itself: one fixed point at both ends, two
 	// stable ones in the middle (testMixture's design).
-	if mf.Regime[0] != "single fixed point" || mf.Regime[20] != "single fixed point" || mf.Regime[10] != "multistable" {
+	if mf.Regime[0] != "single fixed point" || mf.Regime[20] != "single fixed point" || mf.Regime[10] != "multistable" ||
+		!slices.Contains(mf.Regime, "line attractor") {
 		t.Errorf("mean-field regimes %v", mf.Regime)
 	}
-	agree, _ := ctx.tables["comparison"].Bool("agree")
-	nus, _ := ctx.tables["comparison"].Float("nu")
-	for i, a := range agree {
-		if !a {
-			t.Logf("nu = %v: regimes differ", nus[i])
+	cmp := ctx.tables["comparison"]
+	nus, _ := cmp.Float("nu")
+	rr, _ := cmp.String("rnn_regime")
+	mr, _ := cmp.String("mf_regime")
+	rt, _ := cmp.Float("rnn_tau1_s")
+	mt, _ := cmp.Float("mf_tau1_s")
+	fd, _ := cmp.Float("fp_distance")
+	for i := range nus {
+		// Finite-size error of the sums over 800 neurons is ~1/sqrt(800) = 0.035 in
+		// velocity; the fixed points and time constants move by a similar fraction
+		// (observed: 0.021 and 7 %; the bounds leave margin).
+		if fd[i] > 0.06 {
+			t.Errorf("nu %v: stable fixed points %.3f apart", nus[i], fd[i])
 		}
+		if rr[i] == mr[i] && math.Abs(mt[i]/rt[i]-1) > 0.2 {
+			t.Errorf("nu %v: slowest time constant %.3f s, network %.3f s", nus[i], mt[i], rt[i])
+		}
+		t.Logf("nu %.2f  network %-18s tau1 %6.3f s | mean field %-18s tau1 %6.3f s | fp distance %.3f", nus[i], rr[i], rt[i], mr[i], mt[i], fd[i])
 	}
 
 	// Deterministic: a second run on three threads gives equal tables and summary.
@@ -246,7 +257,7 @@ func BenchmarkSweep(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Sweep(nil, red.Mixture, grid, m.TauSeconds, runtime.GOMAXPROCS(0)); err != nil {
+		if _, err := Sweep(nil, red.Mixture, grid, &dynamics.Settings{TauSeconds: m.TauSeconds, Threads: runtime.GOMAXPROCS(0)}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -125,14 +125,18 @@ func levelsTable(sweep []Level) *table.Table {
 	n := len(sweep)
 	nu, t1, t2, sc := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	reg := make([]string, n)
-	nf, ns := make([]int64, n), make([]int64, n)
+	nf, ns, sd := make([]int64, n), make([]int64, n), make([]int64, n)
+	sl := make([]float64, n)
 	for i, lv := range sweep {
 		a := lv.Analysis
+		sd[i], sl[i] = int64(a.SlowDim), a.SlowLength
 		nu[i], reg[i], nf[i], ns[i] = lv.Nu, a.Regime, int64(len(a.FixedPoints)), int64(a.NStable)
 		t1[i], t2[i], sc[i] = a.Tau1S, a.Tau2S, a.Score
 	}
 	t := table.New()
 	t.AddFloat("nu", nu).AddString("regime", reg).AddInt("n_fixed", nf).AddInt("n_stable", ns)
 	t.AddFloat("tau1_s", t1).AddFloat("tau2_s", t2).AddFloat("score", sc)
+	t.AddInt("slow_dim", sd).AddFloat("slow_length", sl)
+	t.SetMeta("regime_rule", "package nmdyn/stages/dynamics")
 	return t
 }

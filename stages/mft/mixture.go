@@ -162,6 +162,7 @@ type component struct {
 	shh    float64
 	snm    []float64 // Cov(n_out, m_in), d x d: row r is n_out_r
 	snh    []float64 // Cov(n_out, h_in)
+	snn    []float64 // Var(n_out_r), for the box
 }
 
 // System is the mean-field latent dynamics of a Mixture at one NE level, with inputs
@@ -379,7 +380,7 @@ func newComponent(p int, weight, inGain float64, d int, mean, cov []float64, dz 
 	c := component{pop: p, weight: weight, inGain: inGain,
 		muM: make([]float64, d), muN: make([]float64, d),
 		smm: make([]float64, d*d), smh: make([]float64, d),
-		snm: make([]float64, d*d), snh: make([]float64, d)}
+		snm: make([]float64, d*d), snh: make([]float64, d), snn: make([]float64, d)}
 	h := 2 * d
 	copy(c.muM, mean[:d])
 	copy(c.muN, mean[d:2*d])
@@ -388,6 +389,7 @@ func newComponent(p int, weight, inGain float64, d int, mean, cov []float64, dz 
 	for a := 0; a < d; a++ {
 		c.smh[a] = cov[a*dz+h]
 		c.snh[a] = cov[(d+a)*dz+h]
+		c.snn[a] = cov[(d+a)*dz+d+a]
 		for b := 0; b < d; b++ {
 			c.smm[a*d+b] = cov[a*dz+b]
 			c.snm[a*d+b] = cov[(d+a)*dz+b]
@@ -508,6 +510,63 @@ func (s *System) Couplings(kappa []float64, pop int, dst []float64) {
 			}
 		}
 	}
+}
+
+// VelocityJacobian fills v with the velocity and jac with the Jacobian at kappa in
+// one pass (one Gaussian average per component instead of two).
+func (s *System) VelocityJacobian(kappa, v, jac []float64) {
+	d := s.d
+	if len(kappa) != d || len(v) != d || len(jac) != d*d {
+		panic(fmt.Sprintf("mft: kappa, v and jac have lengths %d, %d and %d, want %d, %d and %d", len(kappa), len(v), len(jac), d, d, d*d))
+	}
+	for a := range v {
+		v[a] = -kappa[a]
+	}
+	for a := range jac {
+		jac[a] = 0
+	}
+	for a := 0; a < d; a++ {
+		jac[a*d+a] = -1
+	}
+	for i := range s.comps {
+		c := &s.comps[i]
+		mu, delta := s.moments(c, kappa)
+		g := gauss(mu, delta, true)
+		for r := 0; r < d; r++ {
+			v[r] += c.weight * (c.muN[r]*g.Phi + s.cny[r]*g.D1)
+			for q := 0; q < d; q++ {
+				jac[r*d+q] += c.weight * ((c.muN[r]*c.muM[q]+c.snm[r*d+q])*g.D1 +
+					(c.muN[r]*s.cmy[q]+s.cny[r]*c.muM[q])*g.D2 +
+					s.cny[r]*s.cmy[q]*g.D3)
+			}
+		}
+	}
+}
+
+// Box fills half with a bound on every fixed point, |kappa_r| <= half[r]: since
+// |tanh| <= 1 the recurrent drive is at most sum_c w_c E_c|n_out_r|, the large-N
+// limit of the bound sum_i |n_out_ir| that dynamics uses for a finite network (so
+// the analysis' relative tolerances mean the same for both). For X ~ N(mu, s^2),
+// E|X| = s sqrt(2/pi) exp(-mu^2 / (2 s^2)) + mu erf(mu / (s sqrt 2)).
+func (s *System) Box(half []float64) {
+	for a := range half {
+		half[a] = 0
+	}
+	for i := range s.comps {
+		c := &s.comps[i]
+		for a := range half {
+			half[a] += c.weight * meanAbs(c.muN[a], c.snn[a])
+		}
+	}
+}
+
+// meanAbs is E|X| for X ~ N(mu, variance).
+func meanAbs(mu, variance float64) float64 {
+	if !(variance > 0) {
+		return math.Abs(mu)
+	}
+	sd := math.Sqrt(variance)
+	return sd*math.Sqrt(2/math.Pi)*math.Exp(-mu*mu/(2*variance)) + mu*math.Erf(mu/(sd*math.Sqrt2))
 }
 
 // EffectiveGain is population p's mean slope of its output at kappa,

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"nmdyn/stages/dynamics"
 	"nmdyn/stages/rnn"
 )
 
@@ -160,40 +161,6 @@ func TestJacobianFiniteDifferences(t *testing.T) {
 	}
 }
 
-// TestNetworkMatchesModelDrift checks Network against rnn.Model.Drift: on the
-// invariant subspace x = M kappa + P lambda + h + a(nu), the full drift is
-// M dkappa + P dlambda, so the latent velocity must equal Latent(Rates(x)) - kappa.
-func TestNetworkMatchesModelDrift(t *testing.T) {
-	for _, v := range rnn.Variants {
-		m, _ := randomMixture(v, 5).Sample(300, 2, 0.05, 0.2)
-		for _, nu := range []float64{0.2, 0.7} {
-			w := NewNetwork(m, nu)
-			d := w.Dim()
-			kappa := make([]float64, d)
-			for a := range kappa {
-				kappa[a] = 0.7 * math.Sin(float64(a+1))
-			}
-			s := m.AtNE(nu, nil)
-			x := make([]float64, m.N)
-			for i := range x {
-				x[i] = m.H[i] + s.A[i] + dot(m.M[i*m.R:(i+1)*m.R], kappa[:m.R])
-				if v == rnn.LowRank {
-					// Latent's lowrank coordinates carry f_k: the input is P_ik kappa_{R+k}.
-					x[i] += dot(m.P[i*m.K:(i+1)*m.K], kappa[m.R:])
-				}
-			}
-			want := m.Latent(m.Rates(x, s, nil), s, nil)
-			got := make([]float64, d)
-			w.Velocity(kappa, got)
-			for a := range got {
-				if math.Abs(got[a]-(want[a]-kappa[a])) > 1e-12 {
-					t.Errorf("%s nu=%v: velocity[%d] = %v, rnn gives %v", v, nu, a, got[a], want[a]-kappa[a])
-				}
-			}
-		}
-	}
-}
-
 // TestMeanFieldMatchesSampledNetwork: a network of 40000 neurons drawn from a
 // Gaussian mixture has, at every kappa, the latent velocity that the mean-field
 // System of its own sample moments predicts, up to the sampling fluctuation of the
@@ -214,7 +181,7 @@ func TestMeanFieldMatchesSampledNetwork(t *testing.T) {
 		}
 		worst := 0.0
 		for _, nu := range []float64{0, 0.3, 0.8, 1} {
-			w, s := NewNetwork(m, nu), mx.At(nu, nil)
+			w, s := dynamics.LatentOf(m, nu), mx.At(nu, nil)
 			d := s.Dim()
 			got, want := make([]float64, d), make([]float64, d)
 			for _, scale := range []float64{0, 0.5, 2} {
@@ -314,3 +281,61 @@ func BenchmarkSystem(b *testing.B) {
 		}
 	})
 }
+
+// TestVelocityJacobianAndBox: the one-pass evaluation equals Velocity and Jacobian,
+// and the box is the large-N limit of the finite network's sum_i |n_out_ir| (within
+// sampling error 0.01 for 40000 neurons).
+func TestVelocityJacobianAndBox(t *testing.T) {
+	for _, v := range rnn.Variants {
+		mx := randomMixture(v, 21)
+		s := mx.At(0.8, nil)
+		d := s.Dim()
+		kappa := make([]float64, d)
+		for a := range kappa {
+			kappa[a] = 0.9 * math.Cos(float64(a))
+		}
+		v1, j1, v2, j2 := make([]float64, d), make([]float64, d*d), make([]float64, d), make([]float64, d*d)
+		s.Velocity(kappa, v1)
+		s.Jacobian(kappa, j1)
+		s.VelocityJacobian(kappa, v2, j2)
+		for a := range v1 {
+			if math.Abs(v1[a]-v2[a]) > 1e-14 {
+				t.Errorf("%s: velocity %v vs %v", v, v1, v2)
+			}
+		}
+		for a := range j1 {
+			if math.Abs(j1[a]-j2[a]) > 1e-14 {
+				t.Errorf("%s: Jacobian %v vs %v", v, j1, j2)
+			}
+		}
+		m, _ := mx.Sample(40000, 6, 0.05, 0.2)
+		w := dynamics.LatentOf(m, 0.8).(dynamics.Boxed)
+		hw, hs := make([]float64, d), make([]float64, d)
+		w.Box(hw)
+		s.Box(hs)
+		for a := range hw {
+			if math.Abs(hw[a]-hs[a]) > 0.01*hw[a] {
+				t.Errorf("%s: box %v, network %v", v, hs, hw)
+			}
+		}
+	}
+}
+
+func TestMeanAbs(t *testing.T) {
+	// E|X| = sigma sqrt(2/pi) for mu = 0; -> |mu| for sigma -> 0; mu = 1, sigma = 1:
+	// sqrt(2/pi) e^-0.5 + erf(1/sqrt 2) = 0.4839414 + 0.6826895 = 1.1666309.
+	for _, c := range []struct{ mu, v, want float64 }{
+		{0, 4, 2 * math.Sqrt(2/math.Pi)}, {-3, 0, 3}, {1, 1, 1.1666309}, {-1, 1, 1.1666309},
+	} {
+		if got := meanAbs(c.mu, c.v); math.Abs(got-c.want) > 1e-7 {
+			t.Errorf("meanAbs(%v, %v) = %v, want %v", c.mu, c.v, got, c.want)
+		}
+	}
+}
+
+// System is a latent system for package dynamics, with a box and a one-pass
+// evaluation.
+var (
+	_ dynamics.LatentSystem = (*System)(nil)
+	_ dynamics.Boxed        = (*System)(nil)
+)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"nmdyn/stages/dynamics"
 	"nmdyn/stages/rnn"
 )
 
@@ -78,7 +79,7 @@ func TestReduceVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, s := NewNetwork(m, 0.9), red.Mixture.At(0.9, nil)
+	w, s := dynamics.LatentOf(m, 0.9), red.Mixture.At(0.9, nil)
 	a, b := make([]float64, 2), make([]float64, 2)
 	for _, k := range [][]float64{{0, 0}, {1, -0.5}, {-2, 1}} {
 		w.Velocity(k, a)
