@@ -5,13 +5,13 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"strconv"
 	"testing"
 
 	"nmdyn/stages/dynamics"
 	"nmdyn/stages/mft"
 	"nmdyn/stages/rnn"
 	"nmdyn/stages/table"
+	"nmdyn/stages/task/tasktest"
 )
 
 // testMixture is a two-population rank-two postgain network like the study's
@@ -59,13 +59,22 @@ func networkTables(t *testing.T, m *rnn.Model, grid int) (levels, fps *table.Tab
 }
 
 // stageInputs builds the select and fixedpoints outputs for a model.
-func stageInputs(t *testing.T, m *rnn.Model, grid int) map[string]*fakeInput {
+func stageInputs(t *testing.T, m *rnn.Model, grid int) map[string]*tasktest.Outputs {
 	neurons, globals := m.Tables()
 	levels, fps := networkTables(t, m, grid)
-	return map[string]*fakeInput{
-		"select":      {tables: map[string]*table.Table{"winner_neurons": neurons, "winner_globals": globals}},
-		"fixedpoints": {tables: map[string]*table.Table{"levels": levels, "fixed_points": fps}},
+	sel, fp := tasktest.NewOutputs(nil), tasktest.NewOutputs(nil)
+	sel.Tables["winner_neurons"], sel.Tables["winner_globals"] = neurons, globals
+	fp.Tables["levels"], fp.Tables["fixed_points"] = levels, fps
+	return map[string]*tasktest.Outputs{"select": sel, "fixedpoints": fp}
+}
+
+// newContext is an in-memory task context with params and inputs.
+func newContext(params map[string]any, inputs map[string]*tasktest.Outputs) *tasktest.Context {
+	ctx := tasktest.New(params)
+	for name, o := range inputs {
+		ctx.AddInput(name, o)
 	}
+	return ctx
 }
 
 // TestRun runs the stage on an 800-neuron network drawn from testMixture with unit
@@ -80,7 +89,7 @@ func TestRun(t *testing.T) {
 		m.Units[i] = int64(1000 + 3*i)
 	}
 	params := map[string]any{"meanfield": map[string]any{"populations": 2}, "fixedpoints": map[string]any{"grid": 21}}
-	ctx := newFakeContext(params, stageInputs(t, m, 21))
+	ctx := newContext(params, stageInputs(t, m, 21))
 	if err := Run(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +103,7 @@ func TestRun(t *testing.T) {
 		"comparison":      {"nu", "rnn_regime", "mf_regime", "agree", "rnn_tau1_s", "mf_tau1_s", "rnn_n_stable", "mf_n_stable", "fp_distance"},
 	}
 	for name, cols := range want {
-		tab, ok := ctx.tables[name]
+		tab, ok := ctx.Out.Tables[name]
 		if !ok {
 			t.Errorf("no output %s", name)
 			continue
@@ -103,8 +112,8 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s columns %v, want %v", name, tab.Names(), cols)
 		}
 	}
-	units, _ := ctx.tables["populations"].Int("unit")
-	pops, _ := ctx.tables["populations"].Int("population")
+	units, _ := ctx.Out.Tables["populations"].Int("unit")
+	pops, _ := ctx.Out.Tables["populations"].Int("population")
 	for i := range truth {
 		// Population 1 has the lower log-gain at nu = 0 (-1.6 - (-1)... ): gamma_1 = +1
 		// gives l(0) = -1 - 1.6, so the generating population 2 (gamma_1 = 1) is 1.
@@ -112,10 +121,10 @@ func TestRun(t *testing.T) {
 			t.Fatalf("neuron %d: unit %d population %d, generated in %d", i, units[i], pops[i], truth[i]+1)
 		}
 	}
-	if n := ctx.tables["gains"].Len(); n != 42 {
+	if n := ctx.Out.Tables["gains"].Len(); n != 42 {
 		t.Errorf("gains has %d rows, want 21 levels x 2 populations", n)
 	}
-	if n := ctx.tables["couplings"].Len(); n != 21*4 {
+	if n := ctx.Out.Tables["couplings"].Len(); n != 21*4 {
 		t.Errorf("couplings has %d rows, want 21 levels x 2 x 2", n)
 	}
 
@@ -128,7 +137,7 @@ func TestRun(t *testing.T) {
 			Sizes       []int     `json:"population_sizes"`
 		} `json:"meanfield"`
 	}
-	if err := json.Unmarshal(ctx.files["summary.json"], &sum); err != nil {
+	if err := json.Unmarshal(ctx.Out.Files["summary.json"], &sum); err != nil {
 		t.Fatalf("summary.json: %v", err)
 	}
 	mf := sum.Meanfield
@@ -145,7 +154,7 @@ func TestRun(t *testing.T) {
 		!slices.Contains(mf.Regime, "line attractor") {
 		t.Errorf("mean-field regimes %v", mf.Regime)
 	}
-	cmp := ctx.tables["comparison"]
+	cmp := ctx.Out.Tables["comparison"]
 	nus, _ := cmp.Float("nu")
 	rr, _ := cmp.String("rnn_regime")
 	mr, _ := cmp.String("mf_regime")
@@ -166,16 +175,16 @@ func TestRun(t *testing.T) {
 	}
 
 	// Deterministic: a second run on three threads gives equal tables and summary.
-	ctx2 := newFakeContext(params, stageInputs(t, m, 21))
-	ctx2.threads = 3
+	ctx2 := newContext(params, stageInputs(t, m, 21))
+	ctx2.NThreads = 3
 	if err := Run(ctx2); err != nil {
 		t.Fatal(err)
 	}
-	if string(ctx2.files["summary.json"]) != string(ctx.files["summary.json"]) {
+	if string(ctx2.Out.Files["summary.json"]) != string(ctx.Out.Files["summary.json"]) {
 		t.Error("summary.json differs between runs")
 	}
-	for name, tab := range ctx.tables {
-		if !tablesEqual(tab, ctx2.tables[name]) {
+	for name, tab := range ctx.Out.Tables {
+		if !tablesEqual(tab, ctx2.Out.Tables[name]) {
 			t.Errorf("%s differs between runs", name)
 		}
 	}
@@ -207,14 +216,14 @@ func tablesEqual(a, b *table.Table) bool {
 // TestRunDefaults: with no params the stage uses 2 populations and 21 levels.
 func TestRunDefaults(t *testing.T) {
 	m, _ := testMixture().Sample(200, 2, 0.05, 0.1)
-	ctx := newFakeContext(map[string]any{}, stageInputs(t, m, 21))
+	ctx := newContext(map[string]any{}, stageInputs(t, m, 21))
 	if err := Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := ctx.tables["mf_levels"].Len(); n != 21 {
+	if n := ctx.Out.Tables["mf_levels"].Len(); n != 21 {
 		t.Errorf("%d levels, want 21", n)
 	}
-	pops, _ := ctx.tables["populations"].Int("population")
+	pops, _ := ctx.Out.Tables["populations"].Int("population")
 	if slices.Max(pops) != 2 {
 		t.Errorf("populations up to %d, want 2", slices.Max(pops))
 	}
@@ -227,14 +236,15 @@ func TestRunErrors(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		params map[string]any
-		inputs map[string]*fakeInput
+		inputs map[string]*tasktest.Outputs
 	}{
 		{"zero populations", map[string]any{"meanfield": map[string]any{"populations": 0}}, in},
 		{"one-level grid", map[string]any{"fixedpoints": map[string]any{"grid": 1}}, in},
-		{"no select", map[string]any{}, map[string]*fakeInput{"fixedpoints": in["fixedpoints"]}},
-		{"no levels", map[string]any{}, map[string]*fakeInput{"select": in["select"], "fixedpoints": {tables: map[string]*table.Table{}}}},
+		{"no select", map[string]any{}, map[string]*tasktest.Outputs{"fixedpoints": in["fixedpoints"]}},
+		{"no levels", map[string]any{}, map[string]*tasktest.Outputs{"select": in["select"], "fixedpoints": tasktest.NewOutputs(nil)}},
+		{"bad threshold", map[string]any{"fixedpoints": map[string]any{"thresholds": map[string]any{"slow_rate": -1}}}, in},
 	} {
-		if err := Run(newFakeContext(c.params, c.inputs)); err == nil {
+		if err := Run(newContext(c.params, c.inputs)); err == nil {
 			t.Errorf("%s: no error", c.name)
 		} else {
 			t.Logf("%s: %v", c.name, err)
@@ -262,5 +272,3 @@ func BenchmarkSweep(b *testing.B) {
 		}
 	}
 }
-
-var _ = strconv.Itoa
