@@ -339,3 +339,42 @@ var (
 	_ dynamics.LatentSystem = (*System)(nil)
 	_ dynamics.Boxed        = (*System)(nil)
 )
+
+// TestRankOneAnalyzeLatent is acceptance check 2 of issue 7 through the analysis the
+// stage uses: for sigma_mn = 1.5 two stable fixed points at +-0.843417 and the
+// unstable origin; for sigma_mn = 0.5 and 0.9 only kappa = 0, and for the marginal
+// sigma_mn = 1 (velocity ~ -kappa^3 near 0) nothing farther than 1e-3 from 0: Newton's
+// tolerance |dkappa/dt| < 1e-11 * scale accepts points with |kappa|^3 below it.
+func TestRankOneAnalyzeLatent(t *testing.T) {
+	lv, err := dynamics.AnalyzeLatent(rankOne(1.5).At(0.5, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stable []float64
+	for _, f := range lv.FixedPoints {
+		if f.Stable {
+			stable = append(stable, f.Kappa[0])
+		} else if math.Abs(f.Kappa[0]) > 1e-9 {
+			t.Errorf("unstable fixed point at %v, want only the origin", f.Kappa[0])
+		}
+	}
+	if len(lv.FixedPoints) != 3 || len(stable) != 2 || math.Abs(math.Abs(stable[0])-0.843417) > 5e-7 ||
+		math.Abs(stable[0]+stable[1]) > 1e-9 {
+		t.Errorf("sigma_mn = 1.5: %d fixed points, stable at %v; want 3, stable at +-0.843417", len(lv.FixedPoints), stable)
+	}
+	for _, smn := range []float64{0.5, 0.9, 1} {
+		lv, err := dynamics.AnalyzeLatent(rankOne(smn).At(0.5, nil), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if smn < 1 && (len(lv.FixedPoints) != 1 || math.Abs(lv.FixedPoints[0].Kappa[0]) > 1e-9) {
+			t.Errorf("sigma_mn = %v: %d fixed points, want only 0", smn, len(lv.FixedPoints))
+		}
+		for _, f := range lv.FixedPoints {
+			if math.Abs(f.Kappa[0]) > 1e-3 {
+				t.Errorf("sigma_mn = %v: fixed point at %v, want only 0", smn, f.Kappa[0])
+			}
+		}
+		t.Logf("sigma_mn = %v: %d fixed points within 1e-3 of 0, regime %q", smn, len(lv.FixedPoints), lv.Regime)
+	}
+}
