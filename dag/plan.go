@@ -500,3 +500,17 @@ func equalUpstream(a, b []cache.Upstream) bool {
 	}
 	return true
 }
+
+// CountTasks returns how many tasks each stage expands to with these params
+// (without computing keys: no registry or cache needed).
+func CountTasks(pl *Pipeline, params *Params) (map[string]int, error) {
+	out := map[string]int{}
+	for _, s := range pl.Stages {
+		items, err := expandItems(pl, params, s)
+		if err != nil {
+			return nil, err
+		}
+		out[s.Name] = len(items)
+	}
+	return out, nil
+}
