@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
 )
 
 func init() { register(newWhyCmd) }
@@ -75,4 +74,3 @@ func jobText(id string) string {
 	}
 	return ", job " + id
 }
-
