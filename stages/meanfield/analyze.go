@@ -32,6 +32,11 @@ func analyze(sys dynamics.LatentSystem, set *dynamics.Settings) (Analysis, error
 	if err != nil {
 		return Analysis{}, err
 	}
+	return fromLevel(lv)
+}
+
+// fromLevel keeps what the stage needs of a dynamics level.
+func fromLevel(lv dynamics.Level) (Analysis, error) {
 	an := Analysis{Regime: lv.Regime, NStable: lv.NStable, Tau1S: math.NaN(), Tau2S: math.NaN(),
 		Score: lv.Score, SlowDim: lv.SlowManifold.Dim, SlowLength: lv.SlowManifold.Length}
 	if len(lv.Tau) > 0 {

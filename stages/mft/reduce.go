@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"nmdyn/stages/gmm"
 	"nmdyn/stages/rnn"
 )
 
@@ -92,14 +93,19 @@ type Reduction struct {
 //
 //	additive          the NE input curve a_i(nu) = beta_i . f(nu) on the grid
 //	pregain/postgain  the log-gain curve l_i(nu) = gamma_i . f(nu) on the grid
-//	lowrank           the NE connectivity loadings (p_i, q_i)
+//	lowrank           the NE connectivity loadings with the loadings they align with,
+//	                  (m_i, n_i, p_i, q_i)
 //	none              the connectivity loadings (m_i, n_i): no NE modulation to group by
 //
-// Curves rather than raw coefficients make the grouping independent of the basis. The
-// grouping is k-means (Lloyd iterations from k-means++ seeds, Restarts restarts from a
-// PCG source seeded with Seed, the lowest within-cluster sum of squares kept, ties to
-// the earlier restart), so it is deterministic. Populations are numbered by their
-// centroids in lexicographic order (for gain curves: by the log-gain at nu = 0).
+// Curves rather than raw coefficients make the grouping independent of the basis. NE
+// curves group by k-means (Lloyd iterations from k-means++ seeds, Restarts restarts
+// from a PCG source seeded with Seed, the lowest within-cluster sum of squares kept,
+// ties to the earlier restart). Loadings group by a Gaussian mixture with full
+// covariances (package gmm, Restarts seeded starts): low-rank populations differ in
+// how loadings covary (e.g. q_k along +m_1 in one population and along -m_1 in the
+// other, both zero-mean), which k-means cannot see. Both are deterministic.
+// Populations are numbered by their centroids in lexicographic order (for gain curves:
+// by the log-gain at nu = 0).
 func Reduce(m *rnn.Model, pops int, set *ReduceSettings) (*Reduction, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
@@ -119,8 +125,14 @@ func Reduce(m *rnn.Model, pops int, set *ReduceSettings) (*Reduction, error) {
 			seed = set.Seed
 		}
 	}
-	feat, width, basis := features(m, grid)
-	groups, err := kmeans(feat, m.N, width, pops, restarts, seed)
+	feat, width, basis, byCov := features(m, grid)
+	var groups []int
+	var err error
+	if byCov && pops > 1 {
+		groups, err = mixtureGroups(feat, m.N, width, pops, restarts, seed)
+	} else {
+		groups, err = kmeans(feat, m.N, width, pops, restarts, seed)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mft: grouping by %s: %w", basis, err)
 	}
@@ -139,8 +151,10 @@ func defaultGrid(n int) []float64 {
 	return g
 }
 
-// features returns the row-major n x width feature matrix Reduce groups by.
-func features(m *rnn.Model, grid []float64) (feat []float64, width int, basis string) {
+// features returns the row-major n x width feature matrix Reduce groups by, and
+// whether groups differ by covariance rather than by mean (grouped by a Gaussian
+// mixture then, not k-means).
+func features(m *rnn.Model, grid []float64) (feat []float64, width int, basis string, byCov bool) {
 	f := make([]float64, m.K)
 	switch m.Variant {
 	case rnn.Additive, rnn.PreGain, rnn.PostGain:
@@ -156,15 +170,18 @@ func features(m *rnn.Model, grid []float64) (feat []float64, width int, basis st
 				feat[i*width+j] = dot(coef[i*m.K:(i+1)*m.K], f)
 			}
 		}
-		return feat, width, name
+		return feat, width, name, false
 	case rnn.LowRank:
-		width = 2 * m.K
+		width = 2*m.R + 2*m.K
 		feat = make([]float64, m.N*width)
 		for i := 0; i < m.N; i++ {
-			copy(feat[i*width:], m.P[i*m.K:(i+1)*m.K])
-			copy(feat[i*width+m.K:], m.Q[i*m.K:(i+1)*m.K])
+			row := feat[i*width : (i+1)*width]
+			copy(row, m.M[i*m.R:(i+1)*m.R])
+			copy(row[m.R:], m.Nv[i*m.R:(i+1)*m.R])
+			copy(row[2*m.R:], m.P[i*m.K:(i+1)*m.K])
+			copy(row[2*m.R+m.K:], m.Q[i*m.K:(i+1)*m.K])
 		}
-		return feat, width, "NE connectivity loadings (p_i, q_i)"
+		return feat, width, "NE connectivity loadings with the loadings they align with (m_i, n_i, p_i, q_i), Gaussian mixture", true
 	}
 	width = 2 * m.R
 	feat = make([]float64, m.N*width)
@@ -172,7 +189,32 @@ func features(m *rnn.Model, grid []float64) (feat []float64, width int, basis st
 		copy(feat[i*width:], m.M[i*m.R:(i+1)*m.R])
 		copy(feat[i*width+m.R:], m.Nv[i*m.R:(i+1)*m.R])
 	}
-	return feat, width, "connectivity loadings (m_i, n_i) (variant none: no NE modulation)"
+	return feat, width, "connectivity loadings (m_i, n_i), Gaussian mixture (variant none: no NE modulation)", true
+}
+
+// mixtureGroups groups by a Gaussian mixture with full covariances (gmm.Fit, EM
+// from restarts seeded k-means++ starts), for populations that differ in how their
+// parameters covary rather than in their means: zero-mean low-rank populations
+// (Beiran et al. 2021) such as lowrank NE loadings q aligned with m_1 in one
+// population and against it in the other. Groups are numbered as in kmeans.
+func mixtureGroups(x []float64, n, w, k, restarts int, seed uint64) ([]int, error) {
+	if distinct(x, n, w, k) < k {
+		return nil, fmt.Errorf("fewer than %d distinct neurons", k)
+	}
+	res, err := gmm.Fit(x, w, k, &gmm.Settings{Restarts: restarts, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]int, k)
+	for _, l := range res.Labels {
+		counts[l]++
+	}
+	for q, c := range counts {
+		if c == 0 {
+			return nil, fmt.Errorf("the Gaussian mixture left component %d empty", q+1)
+		}
+	}
+	return relabel(x, n, w, k, res.Labels), nil
 }
 
 // kmeans clusters n points of dimension w into k groups (see Reduce).
