@@ -141,7 +141,7 @@ func exampleNeurons(in *inputs, d *plotData, s Settings, emaS float64) (ex examp
 	nBins := len(pred[winner]) / data.N
 	first := span[0].Start
 	for _, i := range neurons {
-		panel := fmt.Sprintf("neuron %d", data.Units[i])
+		panel := fmt.Sprintf("unit %d", data.Units[i])
 		ex.panels = append(ex.panels, panel)
 		d.quantities(panel, "time (s)", "rate (Hz)", "")
 		obs := make([]float64, nBins)
@@ -531,8 +531,20 @@ func drawCurves(f *figure, d *plotData, panel, title, yLabel, why string) *plot.
 		addLine(p, d.points(panel, s), lineStyle(plotting.VariantColor(string(v)), 1.6, plotting.Dash(seedIndex[v])), label)
 		seedIndex[v]++
 	}
-	padY(p, 0.4, 0)
+	// Seeds are told apart by dash, the same for every variant.
+	for k := 0; k < maxSeeds(seedIndex); k++ {
+		p.Legend.Add(fmt.Sprintf("seed #%d", k+1), plotting.LineSample{Style: lineStyle(midGrey, 1.6, plotting.Dash(k))})
+	}
+	padY(p, 0.6, 0)
 	return p
+}
+
+func maxSeeds(m map[rnn.Variant]int) int {
+	n := 0
+	for _, v := range m {
+		n = max(n, v)
+	}
+	return n
 }
 
 func drawSeeds(f *figure, d *plotData, why string) *plot.Plot {
@@ -547,11 +559,12 @@ func drawSeeds(f *figure, d *plotData, why string) *plot.Plot {
 		shape := plotting.PopulationShape(-1) // ring: not selected
 		label := ""
 		if selected {
-			shape, label = plotting.PopulationShape(0), v
+			shape, label = plotting.PopulationShape(0), v+" (selected seed)"
 		}
 		addPoints(p, rs, glyph(plotting.VariantColor(v), shape, 5), label)
 	}
-	padY(p, 0.5, 0.05)
+	p.Legend.Add("other seed", plotting.Glyph{Style: glyph(midGrey, plotting.PopulationShape(-1), 5)})
+	padY(p, 0.7, 0.05)
 	padX(p, 0.05, 0.05)
 	p.Legend.Left = true
 	return p

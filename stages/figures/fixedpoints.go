@@ -313,6 +313,7 @@ func drawTaus(f *figure, d *plotData, why string, bands []string) *plot.Plot {
 		p.Y.Max *= 4
 	}
 	p.X.Min, p.X.Max = 0, 1
+	p.Legend.Left = true
 	return p
 }
 
@@ -359,13 +360,14 @@ func speedClasses(d *plotData, panels []string) []speedClass {
 		edges = append(edges, roundNice(math.Exp(math.Log(lo)+float64(k)/n*(math.Log(hi)-math.Log(lo)))))
 	}
 	edges = append(edges, math.Inf(1))
+	// The light 60 % of the palette: black arrows, points and text stay readable.
 	pal := plotting.Sequential().Colors()
 	var out []speedClass
 	for k := 0; k < n; k++ {
 		if edges[k+1] <= edges[k] {
 			continue
 		}
-		out = append(out, speedClass{edges[k], edges[k+1], pal[(len(pal)-1)*k/(n-1)]})
+		out = append(out, speedClass{edges[k], edges[k+1], pal[(len(pal)-1)*6*k/(10*(n-1))]})
 	}
 	return out
 }
@@ -414,7 +416,7 @@ func drawFlow(d *plotData, panel string, classes []speedClass, legend bool) *plo
 	flow := d.points(panel, "flow")
 	cells := flowCells(flow, classes)
 	p.Add(cells)
-	ar := &plotting.Arrows{Length: vg.Points(9), Style: lineStyle(color.Gray{0x55}, 0.8, nil)}
+	ar := &plotting.Arrows{Length: vg.Points(9), Style: lineStyle(color.Gray{0x33}, 0.9, nil)}
 	for i, r := range flow {
 		if i%2 == 0 && finite(r.dx) {
 			ar.X, ar.Y, ar.DX, ar.DY = append(ar.X, r.x), append(ar.Y, r.y), append(ar.DX, r.dx), append(ar.DY, r.dy)

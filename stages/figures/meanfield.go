@@ -266,7 +266,9 @@ func drawCouplings(f *figure, d *plotData, pops []int64, why string) *plot.Plot 
 		return f.missing(title, why)
 	}
 	p := newPanel(title, "NE level ν", "coupling J_rs (dimensionless)")
-	p.Add(plotting.HLine{Y: 1, Style: lineStyle(darkGrey, 1.2, plotting.Dash(2))})
+	marginal := plotting.HLine{Y: 1, Style: lineStyle(darkGrey, 1.2, plotting.Dash(2))}
+	p.Add(marginal)
+	p.Legend.Add("marginal: J = 1", marginal)
 	k := 0
 	var diag []string
 	for _, s := range d.seriesOf(mfCouple) {
@@ -286,7 +288,7 @@ func drawCouplings(f *figure, d *plotData, pops []int64, why string) *plot.Plot 
 				fmt.Sprintf("%s, pop. %d part", strings.Replace(s, "J_", "J", 1), pp))
 		}
 	}
-	padY(p, 0.6, 0.05)
+	padY(p, 0.75, 0.05)
 	p.X.Min, p.X.Max = 0, 1
 	p.Legend.Left = true
 	return p
@@ -302,7 +304,7 @@ func drawMFFixedPoints(f *figure, d *plotData, why string) *plot.Plot {
 	addPoints(p, d.points(mfFP, "network unstable"), glyph(plotting.Unstable, draw.RingGlyph{}, 5), "network, unstable")
 	blue := color.RGBA{0x00, 0x72, 0xb2, 0xff}
 	addPoints(p, d.points(mfFP, "mean field stable"), glyph(blue, draw.CrossGlyph{}, 5), "mean field, stable")
-	addPoints(p, d.points(mfFP, "mean field unstable"), glyph(blue, draw.BoxGlyph{}, 4), "mean field, unstable")
+	addPoints(p, d.points(mfFP, "mean field unstable"), glyph(blue, draw.SquareGlyph{}, 4), "mean field, unstable")
 	padY(p, 0.55, 0.05)
 	p.X.Min, p.X.Max = 0, 1
 	p.Legend.Left = true

@@ -56,6 +56,18 @@ func buildOverview(in *inputs, s Settings, _ float64) *figure {
 		{"fitted control", "control fitted to the signal", plotting.Unstable, 1.2}})
 	fig.Panels[3][0] = drawTrace(f, d, ovControl, whyControl, []traceSeries{{"control", "control (raw)", color.RGBA{0x6a, 0x3d, 0x9a, 0xff}, 1}})
 	fig.Panels[4][0] = drawNE(f, d, whyNE)
+	// The recording-long panels share one time axis.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range d.rows {
+		if r.panel != ovRaster && finite(r.x) && finite(r.y) {
+			lo, hi = math.Min(lo, r.x), math.Max(hi, r.x)
+		}
+	}
+	for _, row := range fig.Panels[1:] {
+		if p := row[0]; p != nil && hi > lo && p.X.Label.Text == "time (s)" {
+			p.X.Min, p.X.Max = lo, hi
+		}
+	}
 	f.fig = fig
 	return f
 }
@@ -257,7 +269,7 @@ func drawRaster(f *figure, d *plotData, why string) *plot.Plot {
 	}
 	p.Y.Min, p.Y.Max = 0, maxRow+1
 	if k > 0 {
-		padY(p, 0.12, 0)
+		padY(p, 0.3, 0)
 	}
 	return p
 }
@@ -286,7 +298,7 @@ func drawTrace(f *figure, d *plotData, panel, why string, series []traceSeries) 
 	q := d.axes[panel]
 	p := newPanel(title, q[0], q[1])
 	if w := d.points(panel, "raster window"); len(w) == 2 {
-		addBands(p, w, color.RGBA{0xf0, 0xe4, 0x42, 0x70}, "raster window")
+		addBands(p, w, color.Gray{0xe0}, "raster window")
 	}
 	labelled := 0
 	for _, s := range series {
@@ -307,8 +319,8 @@ func drawNE(f *figure, d *plotData, why string) *plot.Plot {
 		return f.missing(title, why)
 	}
 	p := newPanel(title, "time (s)", "NE level nu (0-1)")
-	addBands(p, d.points(ovNE, "validation blocks"), color.RGBA{0xf0, 0xe4, 0x42, 0x60}, "validation blocks")
-	addBands(p, d.points(ovNE, "test blocks"), color.RGBA{0x56, 0xb4, 0xe9, 0x50}, "test blocks")
+	addBands(p, d.points(ovNE, "validation blocks"), plotting.Translucent(color.RGBA{0xf0, 0xe4, 0x42, 0xff}, 0.35), "validation blocks")
+	addBands(p, d.points(ovNE, "test blocks"), plotting.Translucent(color.RGBA{0x56, 0xb4, 0xe9, 0xff}, 0.3), "test blocks")
 	addLine(p, d.points(ovNE, "NE level"), lineStyle(color.RGBA{0x00, 0x72, 0xb2, 0xff}, 1.2, nil), "")
 	p.Y.Min, p.Y.Max = 0, 1.35
 	p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 0.5, Label: "0.5"}, {Value: 1, Label: "1"}}

@@ -33,9 +33,9 @@ type measureInfo struct {
 
 var predMeasures = map[string]measureInfo{
 	"responsiveness": {"responsiveness", "responsiveness", "resp_sem", "Responsiveness", "evoked response (normalised)"},
-	"fano_mm":        {"fano_mm", "fano_mm", "fano_sem", "Variability (Fano factor)", "mean-matched Fano factor"},
-	"slow_var":       {"slow_var", "slow_var", "slow_var_sem", "Variability along the slow mode", "variance along slow mode (z²)"},
-	"slow_shared":    {"slow_shared", "slow_shared", "slow_shared_sem", "Shared variability, slow mode", "shared variance (z²)"},
+	"fano_mm":        {"fano_mm", "fano_mm", "fano_sem", "Fano factor", "mean-matched Fano factor"},
+	"slow_var":       {"slow_var", "slow_var", "slow_var_sem", "Slow-mode variance", "variance along slow mode (z²)"},
+	"slow_shared":    {"slow_shared", "slow_shared", "slow_shared_sem", "Shared slow variance", "shared variance (z²)"},
 }
 
 func buildPrediction(in *inputs, _ Settings, _ float64) *figure {
@@ -256,7 +256,7 @@ func compareData(in *inputs, d *plotData, measures []string) string {
 			r := rescale(v)
 			for k := range mid {
 				if finite(r[k]) {
-					d.add(predCompare, "data: "+m, mid[k], r[k])
+					d.add(predCompare, "data: "+predMeasures[m].title, mid[k], r[k])
 				}
 			}
 		}
@@ -374,13 +374,13 @@ func drawMeasure(f *figure, d *plotData, m measureInfo, st fitStats, why string)
 	if pk := d.points(m.name, "peak"); len(pk) > 0 {
 		addPoints(p, pk, glyph(predFit, draw.PyramidGlyph{}, 7), fmt.Sprintf("peak ν = %.2f, 95 %% CI", pk[0].x))
 	}
-	padY(p, 0.5, 0.05)
+	padY(p, 0.55, 0.05)
 	p.Legend.Left = true
 	return p
 }
 
 func drawNull(f *figure, d *plotData, m measureInfo, st fitStats, why string) *plot.Plot {
-	title := "Null: " + strings.ToLower(m.title[:1]) + m.title[1:]
+	title := "Null: " + m.title
 	if why != "" {
 		return f.missing(title, why)
 	}
@@ -401,6 +401,7 @@ func drawNull(f *figure, d *plotData, m measureInfo, st fitStats, why string) *p
 	}
 	p.Y.Min = 0
 	padY(p, 0.35, 0)
+	padX(p, 0.05, 0.08)
 	return p
 }
 
@@ -413,12 +414,12 @@ func drawCompare(f *figure, d *plotData, why string) *plot.Plot {
 	if la := d.points(predCompare, "line attractor"); len(la) == 2 {
 		addBands(p, la, plotting.RegimeColor("line attractor"), "line attractor (network)")
 	}
-	for k, s := range d.seriesOf(predCompare) {
+	for _, s := range d.seriesOf(predCompare) {
 		rs := d.points(predCompare, s)
 		switch {
 		case strings.HasPrefix(s, "data: "):
 			c := predData
-			if k > 0 && strings.Contains(s, "responsiveness") == false {
+			if s != "data: "+predMeasures["responsiveness"].title {
 				c = color.RGBA{0xcc, 0x79, 0xa7, 0xff}
 			}
 			addLine(p, rs, lineStyle(c, 1.5, nil), "")
@@ -435,7 +436,8 @@ func drawCompare(f *figure, d *plotData, why string) *plot.Plot {
 			p.Legend.Add(fmt.Sprintf("model peak ν = %.2f", rs[0].x), l)
 		}
 	}
-	p.Y.Min, p.Y.Max = -0.05, 1.9
+	p.Y.Min, p.Y.Max = -0.05, 2
+	p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 0.5, Label: "0.5"}, {Value: 1, Label: "1"}}
 	p.X.Min, p.X.Max = 0, 1
 	p.Legend.Left = true
 	return p

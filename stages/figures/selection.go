@@ -2,6 +2,7 @@ package figures
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -83,14 +84,14 @@ func selectionData(in *inputs, d *plotData) ([]string, string) {
 	if winner < 0 {
 		return names, ""
 	}
-	pairwiseDiffs(in, d, names, winner)
+	pairwiseDiffs(in, d, names, winner, zOf(d))
 	return names, ""
 }
 
 // pairwiseDiffs records, for every variant but the winner, its score minus the
 // winner's with the bootstrap interval (select's pairwise table holds a - b for
 // a before b in variant order; the other order is negated).
-func pairwiseDiffs(in *inputs, d *plotData, names []string, winner int) {
+func pairwiseDiffs(in *inputs, d *plotData, names []string, winner int, z map[string]float64) {
 	t, _ := in.table("select", "pairwise")
 	if t == nil {
 		return
@@ -100,7 +101,8 @@ func pairwiseDiffs(in *inputs, d *plotData, names []string, winner int) {
 	if c.err != "" {
 		return
 	}
-	d.quantities(selDiff, "variant (position)", "score − winner's (bits/spike)", "")
+	d.quantities(selDiff, "variant (position)", "score − winner's (bits/spike)",
+		"1 = indistinguishable from the winner, 0 = worse")
 	w := names[winner]
 	for k, v := range names {
 		if k == winner {
@@ -109,9 +111,9 @@ func pairwiseDiffs(in *inputs, d *plotData, names []string, winner int) {
 		for r := range a {
 			switch {
 			case a[r] == v && b[r] == w:
-				d.addInterval(selDiff, v, float64(k), diff[r], lo[r], hi[r])
+				d.addFull(selDiff, v, float64(k), diff[r], lo[r], hi[r], math.NaN(), math.NaN(), z[v])
 			case a[r] == w && b[r] == v:
-				d.addInterval(selDiff, v, float64(k), -diff[r], -hi[r], -lo[r])
+				d.addFull(selDiff, v, float64(k), -diff[r], -hi[r], -lo[r], math.NaN(), math.NaN(), z[v])
 			}
 		}
 	}
@@ -122,7 +124,6 @@ func drawScores(d *plotData, names []string) *plot.Plot {
 	if tr := d.points(selScore, "truth"); len(tr) == 2 {
 		addLine(p, tr, lineStyle(black, 1.5, plotting.Dash(1)), "generating network (truth)")
 	}
-	legend := map[float64]bool{}
 	var winX, winY float64
 	for _, v := range names {
 		rs := d.points(selScore, v)
@@ -131,27 +132,13 @@ func drawScores(d *plotData, names []string) *plot.Plot {
 		}
 		c := plotting.VariantColor(v)
 		addYErrors(p, rs, c, 2)
-		z := rs[0].z
-		shape, label := draw.GlyphDrawer(draw.RingGlyph{}), "worse than the winner"
-		switch z {
-		case 2:
-			shape, label = draw.CircleGlyph{}, "winner"
+		addPoints(p, rs, selectionGlyph(c, rs[0].z), "")
+		if rs[0].z == 2 {
 			winX, winY = rs[0].x, rs[0].hi
-		case 1:
-			shape, label = draw.CircleGlyph{}, "indistinguishable from it"
 		}
-		r := 6.0
-		if z == 2 {
-			r = 8
-		}
-		if legend[z] {
-			label = ""
-		}
-		legend[z] = true
-		addPoints(p, rs, glyph(c, shape, r), "")
-		if label != "" {
-			p.Legend.Add(label, plotting.Glyph{Style: glyph(darkGrey, shape, r)})
-		}
+	}
+	for _, z := range []float64{2, 1, 0} {
+		p.Legend.Add(selectionLabel[z], plotting.Glyph{Style: selectionGlyph(darkGrey, z)})
 	}
 	p.X.Tick.Marker = categoryTicks(names)
 	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
@@ -163,13 +150,40 @@ func drawScores(d *plotData, names []string) *plot.Plot {
 	return p
 }
 
+// zOf maps each variant to its z in the score panel.
+func zOf(d *plotData) map[string]float64 {
+	out := map[string]float64{}
+	for _, r := range d.rows {
+		if r.panel == selScore {
+			out[r.series] = r.z
+		}
+	}
+	return out
+}
+
+// selectionLabel and selectionGlyph mark the winner (large filled), the variants
+// indistinguishable from it (filled) and the worse ones (open).
+var selectionLabel = map[float64]string{2: "winner", 1: "indistinguishable from it", 0: "worse than the winner"}
+
+func selectionGlyph(c color.Color, z float64) draw.GlyphStyle {
+	switch z {
+	case 2:
+		return glyph(c, draw.CircleGlyph{}, 8)
+	case 1:
+		return glyph(c, draw.CircleGlyph{}, 6)
+	}
+	return glyph(c, draw.RingGlyph{}, 6)
+}
+
 func drawDiffs(f *figure, d *plotData, names []string) *plot.Plot {
 	const title = "Difference to the winner"
 	if !d.has(selDiff) {
 		return f.missing(title, "select output pairwise is missing or names no winner")
 	}
 	p := newPanel(title, "", "score − winner's (bits/spike)")
-	p.Add(plotting.HLine{Y: 0, Style: lineStyle(darkGrey, 1.2, plotting.Dash(1))})
+	zero := plotting.HLine{Y: 0, Style: lineStyle(darkGrey, 1.2, plotting.Dash(1))}
+	p.Add(zero)
+	p.Legend.Add("no difference (the winner)", zero)
 	for _, v := range names {
 		rs := d.points(selDiff, v)
 		if len(rs) == 0 {
@@ -177,15 +191,12 @@ func drawDiffs(f *figure, d *plotData, names []string) *plot.Plot {
 		}
 		c := plotting.VariantColor(v)
 		addYErrors(p, rs, c, 2)
-		shape := draw.GlyphDrawer(draw.RingGlyph{})
-		if rs[0].hi >= 0 {
-			shape = draw.CircleGlyph{}
-		}
-		addPoints(p, rs, glyph(c, shape, 6), "")
+		addPoints(p, rs, selectionGlyph(c, rs[0].z), "")
 	}
 	p.X.Tick.Marker = categoryTicks(names)
 	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
-	padY(p, 0.15, 0.05)
+	padY(p, 0.2, 0.05)
 	p.Title.Text = fmt.Sprintf("%s (95 %% bootstrap)", title)
+	p.Legend.Left = true
 	return p
 }

@@ -2,6 +2,7 @@ package figures
 
 import (
 	"fmt"
+	"image/color"
 	"runtime/debug"
 	"strings"
 
@@ -163,6 +164,7 @@ func renderFigure(b builder, in *inputs, s Settings, emaS float64) (f *figure, f
 		for _, p := range f.fig.Panels[r] {
 			if p != nil {
 				plotting.UseSans(p)
+				plotting.LegendInside(p, plotting.Translucent(color.White, 0.85))
 			}
 		}
 	}

@@ -336,3 +336,60 @@ func UseSans(p *plot.Plot) {
 	}
 	set(&p.Legend.TextStyle.Font)
 }
+
+// LegendInside moves a panel's legend into its data area, drawn over a backdrop
+// colour (e.g. translucent white) so that it reads over dense data such as heat maps
+// or bands. gonum/plot draws a legend on the panel's canvas cropped by the axes but
+// not by the data padding, where a backdrop cannot be placed reliably; drawn as the
+// last plotter, the legend and its backdrop share the data canvas exactly. Call it
+// once, after every plotter and legend entry of the panel is added.
+func LegendInside(p *plot.Plot, backdrop color.Color) {
+	l := p.Legend // a copy holding the entries
+	fresh := plot.NewLegend()
+	fresh.TextStyle, fresh.Top, fresh.Left = l.TextStyle, l.Top, l.Left
+	p.Legend = fresh
+	p.Add(insideLegend{l, backdrop})
+}
+
+type insideLegend struct {
+	legend   plot.Legend
+	backdrop color.Color
+}
+
+// Plot implements plot.Plotter: the backdrop where Legend.Draw puts the entries
+// (top or bottom, left or right edge of c), then the legend.
+func (il insideLegend) Plot(c draw.Canvas, _ *plot.Plot) {
+	l := il.legend
+	size := l.Rectangle(c).Size()
+	if size.X <= 0 || size.Y <= 0 {
+		return
+	}
+	margin := vg.Points(4)
+	x0, x1 := c.Max.X-size.X, c.Max.X
+	if l.Left {
+		x0, x1 = c.Min.X, c.Min.X+size.X
+	}
+	y0, y1 := c.Max.Y-size.Y, c.Max.Y
+	if !l.Top {
+		y0, y1 = c.Min.Y, c.Min.Y+size.Y
+	}
+	x0, x1 = max(c.Min.X, x0+l.XOffs-margin), min(c.Max.X, x1+l.XOffs+margin)
+	y0, y1 = max(c.Min.Y, y0+l.YOffs-margin), min(c.Max.Y, y1+l.YOffs+margin)
+	if il.backdrop != nil {
+		c.FillPolygon(il.backdrop, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
+	}
+	// Inset the legend by the margin from the edges it is aligned to.
+	inner := c
+	inner.Min.X += margin
+	inner.Max.X -= margin
+	inner.Max.Y -= margin / 2
+	inner.Min.Y += margin / 2
+	l.Draw(inner)
+}
+
+// Translucent is c with the given opacity (0-1), as a non-premultiplied colour.
+func Translucent(c color.Color, opacity float64) color.Color {
+	n := color.NRGBAModel.Convert(c).(color.NRGBA)
+	n.A = uint8(math.Round(255 * opacity))
+	return n
+}
