@@ -14,9 +14,9 @@
 // Outputs (populations are numbered from 1 in every table):
 //
 //	populations      unit, population
-//	pop_stats        population, stat, param_a, param_b, value   (stat: count, alpha,
-//	                 mean (param_a), cov (param_a, param_b), for every parameter of
-//	                 mft.ParamNames; tidy long format)
+//	pop_stats        population, stat, param_a, param_b, value   (tidy long format; stat
+//	                 count and alpha (params empty), mean (param_a), cov (param_a,
+//	                 param_b; upper triangle) over the parameters of mft.ParamNames)
 //	gains            nu, population, gain, shift, effective_gain   (gain: mean NE gain
 //	                 E_p[e^l] for pregain/postgain, else 1; shift: mean additive NE input,
 //	                 else 0; effective_gain: E_p[g_pre g_post phi'] at kappa = 0)
@@ -148,7 +148,7 @@ func Run(ctx task.Context) error {
 		t    func() error
 	}{
 		{"populations", func() error { return ctx.WriteTable("populations", populationsTable(model, red)) }},
-		{"pop_stats", func() error { return ctx.WriteTable("pop_stats", popStatsTable(red.Mixture)) }},
+		{"pop_stats", func() error { return ctx.WriteTable("pop_stats", popStatsTable(red.Mixture, populationSizes(red))) }},
 		{"gains", func() error { return ctx.WriteTable("gains", gainsTable(sweep, red.Mixture)) }},
 		{"couplings", func() error { return ctx.WriteTable("couplings", couplingsTable(sweep, len(red.Mixture.Pops))) }},
 		{"mf_fixed_points", func() error {

@@ -20,7 +20,7 @@ func populationsTable(m *rnn.Model, red *mft.Reduction) *table.Table {
 	return t
 }
 
-func popStatsTable(mx *mft.Mixture) *table.Table {
+func popStatsTable(mx *mft.Mixture, sizes []int) *table.Table {
 	names := mft.ParamNames(mx.Variant, mx.R, mx.K)
 	d := len(names)
 	var pop []int64
@@ -30,6 +30,7 @@ func popStatsTable(mx *mft.Mixture) *table.Table {
 		pop, stat, a, b, val = append(pop, int64(p+1)), append(stat, s), append(a, x), append(b, y), append(val, v)
 	}
 	for p, pp := range mx.Pops {
+		add(p, "count", "", "", float64(sizes[p]))
 		add(p, "alpha", "", "", pp.Alpha)
 		for i, n := range names {
 			add(p, "mean", n, "", pp.Mean[i])

@@ -2,10 +2,12 @@ package meanfield
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"nmdyn/stages/dynamics"
 	"nmdyn/stages/groundtruth"
+	"nmdyn/stages/mft"
 	"nmdyn/stages/rnn"
 	"nmdyn/stages/task/tasktest"
 )
@@ -112,4 +114,30 @@ func short(rs []string) string {
 		}
 	}
 	return s
+}
+
+// BenchmarkSweepDefaultSession is issue 7's acceptance check 4 on the default
+// session's generating network (postgain, 120 neurons, 2 populations): the mean-field
+// analysis of 21 NE levels, on one goroutine and on two.
+func BenchmarkSweepDefaultSession(b *testing.B) {
+	cfg := groundtruth.Defaults()
+	cfg.Minutes = 0.5
+	g, err := groundtruth.Generate(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	red, err := mft.Reduce(g.Model, 2, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	grid := dynamics.DefaultGrid(21)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := Sweep(nil, red.Mixture, grid, &dynamics.Settings{TauSeconds: g.Model.TauSeconds, Threads: threads}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
