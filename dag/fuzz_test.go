@@ -1,10 +1,12 @@
 package dag
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 
@@ -27,6 +29,9 @@ func FuzzParsePipeline(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A hang is a failure too: crash the worker so the input is kept.
+		watchdog := time.AfterFunc(20*time.Second, func() { panic(fmt.Sprintf("input takes over 20 s: %q", data)) })
+		defer watchdog.Stop()
 		p, err := Parse("f.yaml", data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "f.yaml") {
