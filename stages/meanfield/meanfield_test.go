@@ -115,10 +115,42 @@ func TestRun(t *testing.T) {
 	units, _ := ctx.Out.Tables["populations"].Int("unit")
 	pops, _ := ctx.Out.Tables["populations"].Int("population")
 	for i := range truth {
-		// Population 1 has the lower log-gain at nu = 0 (-1.6 - (-1)... ): gamma_1 = +1
-		// gives l(0) = -1 - 1.6, so the generating population 2 (gamma_1 = 1) is 1.
+		// Populations are numbered by the log-gain at nu = 0, l(0) = -gamma_1 + gamma_2:
+		// the generating population 2 (gamma_1 = +1, l(0) = -2.6) comes first.
 		if units[i] != m.Units[i] || pops[i] != int64(2-truth[i]) {
 			t.Fatalf("neuron %d: unit %d population %d, generated in %d", i, units[i], pops[i], truth[i]+1)
+		}
+	}
+	// pop_stats: counts add up, and the NE coefficient means are testMixture's
+	// (gamma_1 = +1 for population 1, -1 for 2, see above; standard error
+	// 0.08 / sqrt(400) = 0.004).
+	ps := ctx.Out.Tables["pop_stats"]
+	ppop, _ := ps.Int("population")
+	stat, _ := ps.String("stat")
+	pa, _ := ps.String("param_a")
+	val, _ := ps.Float("value")
+	total := 0.0
+	for i := range stat {
+		switch {
+		case stat[i] == "count":
+			total += val[i]
+		case stat[i] == "mean" && pa[i] == "gamma_1":
+			if want := float64(3 - 2*ppop[i]); math.Abs(val[i]-want) > 0.02 {
+				t.Errorf("population %d mean gamma_1 %v, want %v", ppop[i], val[i], want)
+			}
+		}
+	}
+	if total != 800 {
+		t.Errorf("population counts add to %v, want 800", total)
+	}
+	// couplings: the total is the sum of the population parts.
+	cp := ctx.Out.Tables["couplings"]
+	cv, _ := cp.Float("value")
+	c1, _ := cp.Float("value_pop1")
+	c2, _ := cp.Float("value_pop2")
+	for i := range cv {
+		if math.Abs(cv[i]-c1[i]-c2[i]) > 1e-12 {
+			t.Errorf("coupling row %d: %v != %v + %v", i, cv[i], c1[i], c2[i])
 		}
 	}
 	if n := ctx.Out.Tables["gains"].Len(); n != 42 {
