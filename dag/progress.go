@@ -223,6 +223,10 @@ func (c *Console) drawBars() {
 	sort.SliceStable(c.running, func(i, j int) bool { return c.running[i].t.index < c.running[j].t.index })
 	now := time.Now()
 	const maxBars = 20
+	labelWidth := 8
+	for _, b := range c.running {
+		labelWidth = max(labelWidth, min(40, len([]rune(b.t.Label))))
+	}
 	for i, b := range c.running {
 		if i == maxBars {
 			fmt.Fprintf(c.w, "… and %d more running\n", len(c.running)-maxBars)
@@ -233,7 +237,7 @@ func (c *Console) drawBars() {
 		f := clamp01(b.fraction)
 		full := int(f * cells)
 		bar := strings.Repeat("█", full) + strings.Repeat("░", cells-full)
-		s := fmt.Sprintf("%-32s %s %3.0f%% %7s  %s", truncate(b.t.Label, 32), bar, 100*f, formatDuration(now.Sub(b.start)), b.note)
+		s := fmt.Sprintf("%-*s %s %3.0f%% %7s  %s", labelWidth, truncate(b.t.Label, labelWidth), bar, 100*f, formatDuration(now.Sub(b.start)), b.note)
 		fmt.Fprintln(c.w, truncate(s, c.width-1))
 		c.drawn++
 	}

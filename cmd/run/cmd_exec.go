@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
@@ -31,7 +32,9 @@ outputs and manifest to the cache (--cache, else the job's cache_root) with the
 same atomic rules as an in-process run, and writes the outcome to --result
 (default JOBFILE.result.json) as JSON {"ok": true} or {"ok": false, "error": ...,
 "corrupt_key": ...}. It refuses a job whose key was computed for other source
-code than this binary's. It takes no lock: the controller holds it.
+code than this binary's. It takes no lock: the controller holds it. The
+environment variable NMDYN_JOB_ID, when set, is recorded as the job id in the
+task's provenance.
 
 Exit status: 0 when the task is committed, 1 when it failed.`,
 		Args: exactArgs(1),
@@ -49,6 +52,11 @@ func runExec(ctx context.Context, o *execOptions, args []string) error {
 	spec, err := dag.ReadJobSpec(fsys, args[0])
 	if err != nil {
 		return err
+	}
+	if spec.JobID == "" {
+		// A batch script exports its scheduler's job id (e.g. Slurm's) for the
+		// provenance record.
+		spec.JobID = os.Getenv("NMDYN_JOB_ID")
 	}
 	root := o.cacheDir
 	if root == "" {
