@@ -3,6 +3,7 @@ package dag
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -164,5 +165,44 @@ func TestIsolatedExecutor(t *testing.T) {
 	// No job files are left behind.
 	if ents, _ := os.ReadDir(filepath.Join(te.dir, ".nmdyn", "jobs")); len(ents) != 0 {
 		t.Errorf("job files left: %d", len(ents))
+	}
+}
+
+// Decode fills what params give and leaves other fields (defaults) alone; the
+// item is typed as written.
+func TestDecodeDefaults(t *testing.T) {
+	yaml := `
+params:
+  fit: {epochs: 50, lr: 1e-3, seeds: [7]}
+stages:
+  - {name: fit, run: fit, params: [fit], foreach: {seed: '${fit.seeds}', variant: [none]}}
+`
+	type settings struct {
+		Epochs   int     `yaml:"epochs"`
+		LR       float64 `yaml:"lr"`
+		Patience int     `yaml:"patience"`
+		Seeds    []int   `yaml:"seeds"`
+	}
+	var got struct {
+		Fit  settings `yaml:"fit"`
+		Item struct {
+			Seed    int64  `yaml:"seed"`
+			Variant string `yaml:"variant"`
+		} `yaml:"item"`
+	}
+	var item task.Item
+	reg := map[string]task.Func{"fit": func(ctx task.Context) error {
+		got.Fit = settings{Epochs: 200, LR: 0.01, Patience: 30}
+		item = ctx.Item()
+		return ctx.Decode(&got)
+	}}
+	te := newTestEngine(t, yaml, reg)
+	te.run(t, RunOptions{})
+	want := settings{Epochs: 50, LR: 1e-3, Patience: 30} // seeds: consumed by the fan-out, not given
+	if fmt.Sprint(got.Fit) != fmt.Sprint(want) || got.Item.Seed != 7 || got.Item.Variant != "none" {
+		t.Errorf("decoded %+v, item %+v", got.Fit, got.Item)
+	}
+	if v, ok := item["seed"].(int64); !ok || v != 7 {
+		t.Errorf("Item()[seed] = %#v", item["seed"])
 	}
 }
