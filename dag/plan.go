@@ -382,12 +382,17 @@ func (p *Plan) status(t *Task) Status {
 
 // Why explains a task's status component by component: a line per component
 // (params, code, input, upstream) saying whether it changed since the last
-// commit and how.
+// commit of the task (stage and item) and how. A fresh task is compared with the
+// commit of its own key, so every component reads "same".
 func (p *Plan) Why(t *Task) (Status, []string) {
 	st := p.status(t)
 	last := st.Last
 	if st.Fresh {
-		last = p.e.Store.ReadRef(t.Stage.Name, t.ItemText)
+		// Compare with the commit of this very key (a later commit of the same
+		// task with other params does not make this one less fresh).
+		if m, err := p.e.Store.ReadManifest(t.Key); err == nil {
+			last = &cache.Ref{Key: t.Key, Components: m.Components, ParamValues: t.ParamValues, Committed: m.Provenance.End}
+		}
 	}
 	if last == nil {
 		return st, []string{"never committed in this cache"}
