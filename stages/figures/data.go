@@ -3,6 +3,7 @@ package figures
 import (
 	"bytes"
 	"math"
+	"strconv"
 
 	"nmdyn/stages/table"
 )
@@ -20,6 +21,8 @@ import (
 //	dx, dy      a vector at (x, y) (flow fields), NaN when none
 //	z           a third value shown as colour or size (e.g. speed), NaN when none
 //	x_quantity, y_quantity, z_quantity   what x, y and z are, with units
+//
+// Numbers are rounded to 6 significant digits (round6).
 type plotData struct {
 	rows []row
 	axes map[string][3]string // panel -> quantities of x, y, z
@@ -100,12 +103,26 @@ func (d *plotData) table() *table.Table {
 		make([]float64, n), make([]float64, n), make([]float64, n)
 	for i, r := range d.rows {
 		panel[i], series[i], xq[i], yq[i], zq[i] = r.panel, r.series, r.xq, r.yq, r.zq
-		x[i], y[i], lo[i], hi[i], dx[i], dy[i], z[i] = r.x, r.y, r.lo, r.hi, r.dx, r.dy, r.z
+		x[i], y[i], lo[i], hi[i], dx[i], dy[i], z[i] = round6(r.x), round6(r.y), round6(r.lo), round6(r.hi),
+			round6(r.dx), round6(r.dy), round6(r.z)
 	}
 	return table.New().AddString("panel", panel).AddString("series", series).
 		AddFloat("x", x).AddFloat("y", y).AddFloat("y_lo", lo).AddFloat("y_hi", hi).
 		AddFloat("dx", dx).AddFloat("dy", dy).AddFloat("z", z).
 		AddString("x_quantity", xq).AddString("y_quantity", yq).AddString("z_quantity", zq)
+}
+
+// round6 rounds to 6 significant digits: more than any figure can show, and the
+// tables stay small and do not change with the last bits of a computation.
+func round6(v float64) float64 {
+	if !finite(v) || v == 0 {
+		return v
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
+	if err != nil {
+		return v
+	}
+	return r
 }
 
 // csv encodes the tidy table.

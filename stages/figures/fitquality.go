@@ -532,7 +532,7 @@ func drawCurves(f *figure, d *plotData, panel, title, yLabel, why string) *plot.
 		seedIndex[v]++
 	}
 	// Seeds are told apart by dash, the same for every variant.
-	for k := 0; k < maxSeeds(seedIndex); k++ {
+	for k := 0; maxSeeds(seedIndex) > 1 && k < maxSeeds(seedIndex); k++ {
 		p.Legend.Add(fmt.Sprintf("seed #%d", k+1), plotting.LineSample{Style: lineStyle(midGrey, 1.6, plotting.Dash(k))})
 	}
 	padY(p, 0.6, 0)
@@ -563,7 +563,12 @@ func drawSeeds(f *figure, d *plotData, why string) *plot.Plot {
 		}
 		addPoints(p, rs, glyph(plotting.VariantColor(v), shape, 5), label)
 	}
-	p.Legend.Add("other seed", plotting.Glyph{Style: glyph(midGrey, plotting.PopulationShape(-1), 5)})
+	for _, s := range d.seriesOf(fqSeeds) {
+		if !strings.HasSuffix(s, " (selected)") {
+			p.Legend.Add("other seed", plotting.Glyph{Style: glyph(midGrey, plotting.PopulationShape(-1), 5)})
+			break
+		}
+	}
 	padY(p, 0.7, 0.05)
 	padX(p, 0.05, 0.05)
 	p.Legend.Left = true

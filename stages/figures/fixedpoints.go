@@ -339,35 +339,41 @@ type speedClass struct {
 	color  color.Color
 }
 
-// speedClasses cuts the speeds of all flow panels into up to 5 classes at round
-// values (1, 2, 5 per decade) spaced evenly in log speed, so that every panel uses
-// the same colours for the same speeds.
+// speedClasses cuts the speeds of all flow panels into up to 5 classes at their
+// pooled quintiles rounded to 1, 2 or 5 times a power of ten, so that each colour
+// covers a similar area and every panel uses the same colours for the same speeds.
 func speedClasses(d *plotData, panels []string) []speedClass {
-	lo, hi := math.Inf(1), math.Inf(-1)
+	var v []float64
 	for _, p := range panels {
 		for _, r := range d.points(p, "flow") {
 			if r.z > 0 && finite(r.z) {
-				lo, hi = math.Min(lo, r.z), math.Max(hi, r.z)
+				v = append(v, r.z)
 			}
 		}
 	}
-	if !(hi > lo) {
+	if len(v) < 2 {
 		return nil
 	}
+	sort.Float64s(v)
 	const n = 5
 	edges := []float64{0}
 	for k := 1; k < n; k++ {
-		edges = append(edges, roundNice(math.Exp(math.Log(lo)+float64(k)/n*(math.Log(hi)-math.Log(lo)))))
+		e := roundNice(v[k*(len(v)-1)/n])
+		if e > edges[len(edges)-1] {
+			edges = append(edges, e)
+		}
 	}
 	edges = append(edges, math.Inf(1))
 	// The light 60 % of the palette: black arrows, points and text stay readable.
 	pal := plotting.Sequential().Colors()
+	m := len(edges) - 1
 	var out []speedClass
-	for k := 0; k < n; k++ {
-		if edges[k+1] <= edges[k] {
-			continue
+	for k := 0; k < m; k++ {
+		shade := 0
+		if m > 1 {
+			shade = (len(pal) - 1) * 6 * k / (10 * (m - 1))
 		}
-		out = append(out, speedClass{edges[k], edges[k+1], pal[(len(pal)-1)*6*k/(10*(n-1))]})
+		out = append(out, speedClass{edges[k], edges[k+1], pal[shade]})
 	}
 	return out
 }

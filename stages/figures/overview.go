@@ -9,7 +9,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"nmdyn/stages/plotting"
 )
@@ -30,6 +29,9 @@ const (
 	ovControl = "photometry control"
 	ovNE      = "NE level"
 )
+
+// rasterS is the longest stretch of the raster shown (s).
+const rasterS = 20.0
 
 func buildOverview(in *inputs, s Settings, _ float64) *figure {
 	f := &figure{name: "overview", title: "Data overview: spikes, population rate, photometry and the NE level",
@@ -95,6 +97,9 @@ func overviewRaster(in *inputs, d *plotData) string {
 			lo, hi = l, h
 		}
 	}
+	// A raster reads at a few spikes per row per centimetre: show the start of
+	// the window when it is longer than rasterS.
+	hi = math.Min(hi, lo+rasterS)
 	ids := append([]int64(nil), units...)
 	sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
 	rowOf := map[int64]int{}
@@ -103,9 +108,11 @@ func overviewRaster(in *inputs, d *plotData) string {
 			rowOf[u] = len(rowOf) + 1
 		}
 	}
-	d.quantities(ovRaster, "time (s)", "unit (row, sorted by unit id)", "unit id")
+	d.quantities(ovRaster, "time (s)", "unit (row; sorted by unit id)", "unit id")
 	for k := range times {
-		d.addZ(ovRaster, "spikes", times[k], float64(rowOf[units[k]]), float64(units[k]))
+		if times[k] >= lo && times[k] <= hi {
+			d.addZ(ovRaster, "spikes", times[k], float64(rowOf[units[k]]), float64(units[k]))
+		}
 	}
 	d.add(ovRaster, "raster window", lo, math.NaN())
 	d.add(ovRaster, "raster window", hi, math.NaN())
@@ -243,14 +250,14 @@ func drawRaster(f *figure, d *plotData, why string) *plot.Plot {
 	}
 	p := newPanel(title, "time (s)", "unit (row)")
 	spikes := d.points(ovRaster, "spikes")
-	addPoints(p, spikes, glyph(black, tickGlyph{}, 2.2), "")
+	p.Add(&plotting.Ticks{X: xs(spikes), Y: ys(spikes), Half: vg.Points(2.4), Style: lineStyle(black, 0.7, nil)})
 	evColors := []color.Color{plotting.VariantColor("postgain"), plotting.VariantColor("pregain"), plotting.VariantColor("lowrank"), plotting.VariantColor("additive")}
 	k := 0
 	for _, s := range d.seriesOf(ovRaster) {
 		if !strings.HasPrefix(s, "event ") {
 			continue
 		}
-		sty := lineStyle(evColors[k%len(evColors)], 1.2, nil)
+		sty := lineStyle(evColors[k%len(evColors)], 1.4, nil)
 		for i, r := range d.points(ovRaster, s) {
 			l := plotting.VLine{X: r.x, Style: sty}
 			p.Add(l)
@@ -268,18 +275,26 @@ func drawRaster(f *figure, d *plotData, why string) *plot.Plot {
 		maxRow = math.Max(maxRow, r.y)
 	}
 	p.Y.Min, p.Y.Max = 0, maxRow+1
+	p.Y.Tick.Marker = rowTicks{}
 	if k > 0 {
-		padY(p, 0.3, 0)
+		padY(p, 0.25, 0)
 	}
 	return p
 }
 
-// tickGlyph is a short vertical line: a spike in a raster.
-type tickGlyph struct{}
+// rowTicks labels raster rows 1, then multiples of 10.
+type rowTicks struct{}
 
-func (tickGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
-	ls := draw.LineStyle{Color: sty.Color, Width: sty.Radius / 2.5}
-	c.StrokeLine2(ls, pt.X, pt.Y-sty.Radius, pt.X, pt.Y+sty.Radius)
+func (rowTicks) Ticks(lo, hi float64) []plot.Tick {
+	var t []plot.Tick
+	for v := math.Max(1, math.Ceil(lo)); v <= hi; v++ {
+		if v == 1 || int(v)%10 == 0 {
+			t = append(t, plot.Tick{Value: v, Label: strconv.Itoa(int(v))})
+		} else if int(v)%5 == 0 {
+			t = append(t, plot.Tick{Value: v})
+		}
+	}
+	return t
 }
 
 type traceSeries struct {

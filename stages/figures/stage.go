@@ -164,6 +164,7 @@ func renderFigure(b builder, in *inputs, s Settings, emaS float64) (f *figure, f
 		for _, p := range f.fig.Panels[r] {
 			if p != nil {
 				plotting.UseSans(p)
+				niceTicks(p)
 				plotting.LegendInside(p, plotting.Translucent(color.White, 0.85))
 			}
 		}
@@ -205,6 +206,17 @@ func failedFigure(name, why string) *figure {
 	f.notes = append(f.notes, "figure failed: "+line)
 	f.fig.Panels[0][0] = plotting.Note(name, plotting.Wrap("not available: figure failed: "+line, 70))
 	return f
+}
+
+// niceTicks replaces gonum's default ticks of linear axes by plotting.NiceTicks.
+func niceTicks(p *plot.Plot) {
+	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+		_, def := ax.Tick.Marker.(plot.DefaultTicks)
+		_, lin := ax.Scale.(plot.LinearScale)
+		if def && lin {
+			ax.Tick.Marker = plotting.NiceTicks{}
+		}
+	}
 }
 
 // firstFrames keeps the start of a stack trace for the log.

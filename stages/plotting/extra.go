@@ -9,6 +9,8 @@ import (
 	"bytes"
 	"image/color"
 	"math"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -392,4 +394,84 @@ func Translucent(c color.Color, opacity float64) color.Color {
 	n := color.NRGBAModel.Convert(c).(color.NRGBA)
 	n.A = uint8(math.Round(255 * opacity))
 	return n
+}
+
+// NiceTicks places major ticks at 1, 2 or 5 times a power of ten (3 to 7 of them
+// over the axis range), labelled with just the decimals the step needs (gonum's
+// default ticks can print "25.00"), and unlabelled minor ticks between them.
+type NiceTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (NiceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	mag := math.Pow(10, math.Floor(math.Log10((hi-lo)/5)))
+	step, minor := mag, 5
+	for _, m := range []struct {
+		f     float64
+		minor int
+	}{{1, 5}, {2, 2}, {5, 5}, {10, 5}} {
+		step, minor = m.f*mag, m.minor
+		if (hi-lo)/step <= 7 {
+			break
+		}
+	}
+	decimals := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	format := func(v float64) string {
+		if math.Abs(v) >= 1e6 || (v != 0 && decimals > 6) {
+			return strconv.FormatFloat(v, 'g', 3, 64)
+		}
+		s := strconv.FormatFloat(v, 'f', decimals, 64)
+		if s == "-0" || strings.Trim(s, "-0.") == "" {
+			s = strings.TrimPrefix(s, "-")
+		}
+		return s
+	}
+	var ticks []plot.Tick
+	sub := step / float64(minor)
+	for k := math.Ceil(lo/sub - 1e-9); k*sub <= hi+1e-9*sub; k++ {
+		v := k * sub
+		if int64(k)%int64(minor) == 0 {
+			// A multiple of step: snap away round-off so the label is exact.
+			v = math.Round(k/float64(minor)) * step
+			ticks = append(ticks, plot.Tick{Value: v, Label: format(v)})
+		} else {
+			ticks = append(ticks, plot.Tick{Value: v})
+		}
+	}
+	return ticks
+}
+
+// Ticks draws short vertical lines of half-height Half (page units) centred on
+// (X[i], Y[i]), e.g. the spikes of a raster, as one path: a raster of thousands of
+// spikes stays a small SVG.
+type Ticks struct {
+	X, Y  []float64
+	Half  vg.Length
+	Style draw.LineStyle
+}
+
+// Plot implements plot.Plotter.
+func (t *Ticks) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	var path vg.Path
+	for i := range t.X {
+		x, y := trX(t.X[i]), trY(t.Y[i])
+		if x < c.Min.X || x > c.Max.X || y < c.Min.Y || y > c.Max.Y {
+			continue
+		}
+		path.Move(vg.Point{X: x, Y: y - t.Half})
+		path.Line(vg.Point{X: x, Y: y + t.Half})
+	}
+	if len(path) == 0 {
+		return
+	}
+	c.SetLineStyle(t.Style)
+	c.Stroke(path)
+}
+
+// DataRange implements plot.DataRanger.
+func (t *Ticks) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return plotter.XYRange(xyPairs{t.X, t.Y})
 }
