@@ -103,6 +103,16 @@ func TestPublish(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(fig, "figa.svg")); string(b) != "<svg>figa.svg</svg>" {
 		t.Errorf("republished figa.svg = %q", b)
 	}
+	// So is a vanished one (an object deleted by hand).
+	os.Remove(te.Store.ObjectPath(out.Hash))
+	os.Remove(filepath.Join(fig, "figa.svg"))
+	s = te.with(t, "fig.n=1").run(t, RunOptions{})
+	if s.Recovered != 1 || c.get("figures") != 4 {
+		t.Errorf("vanished published object: %+v, counts %v", s, c.n)
+	}
+	if _, err := os.Stat(filepath.Join(fig, "figa.svg")); err != nil {
+		t.Error(err)
+	}
 }
 
 // TestComparePublished checks `run verify`'s comparison on a committed publish

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"runtime"
 	"sort"
 	"strings"
@@ -416,7 +417,8 @@ func (r *run) skipDownstream(t *Task) {
 }
 
 // publish copies the outputs of `publish:` stages in the selection. A damaged
-// object found while copying sends its task back to be recomputed (again=true).
+// (or vanished) object found while copying sends its task back to be recomputed
+// (again=true).
 func (r *run) publish() (again bool, err error) {
 	fsys := r.e.PublishFS
 	if fsys == nil {
@@ -441,7 +443,7 @@ func (r *run) publish() (again bool, err error) {
 				continue
 			}
 		}
-		if errors.Is(err, cache.ErrIntegrity) && !n.recovered {
+		if (errors.Is(err, cache.ErrIntegrity) || errors.Is(err, fs.ErrNotExist)) && !n.recovered {
 			r.report(Event{Kind: EventWarn, Task: n.t, Note: fmt.Sprintf("publishing %s: %v; recomputing it", n.t.Label, err)})
 			r.e.Store.DeleteManifest(n.t.Key)
 			n.recovered = true

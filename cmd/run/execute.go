@@ -119,6 +119,13 @@ func (g *globalOptions) slots() int {
 func execute(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first Ctrl-C cancels the run (tasks stop, nothing partial is
+		// kept); after it the default behaviour returns, so a second one kills
+		// a stage that does not check its context: the cache is crash-safe.
+		<-ctx.Done()
+		stop()
+	}()
 	return executeIO(ctx, args, os.Stdout, os.Stderr)
 }
 
