@@ -20,6 +20,21 @@ import (
 //
 // Cancelling ctx asks the executor to stop the task (in-process: the stage's
 // Ctx() is cancelled; out of process: kill the job); done must still be called.
+//
+// A cluster executor (Slurm) fits as follows. Slots is the number of jobs it
+// lets queue at once. Start, for each task, may adjust job.Spec (Threads to the
+// cpus it requests, JobID once known), writes it with WriteJSONAtomic into a job
+// directory on the shared filesystem and submits a script running
+//
+//	run exec --cache CACHE --result DIR/result.json DIR/job.json
+//
+// (exporting NMDYN_JOB_ID for the provenance); it may hold Start calls for a
+// moment to submit one job array per fan-out. One goroutine polls the scheduler
+// in batches; when a job ends, ReadJobResult(...).Err() (or, if the job died
+// before writing it, an error naming the job and its exit-code file) goes to
+// done. A *CorruptInputError survives the round trip, so damaged inputs are
+// recomputed as in process. The scheduler then reads the task's manifest from
+// the shared cache: nothing else needs to come back.
 type Executor interface {
 	// Name is recorded in provenance ("local", "slurm", ...).
 	Name() string
