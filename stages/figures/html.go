@@ -124,7 +124,7 @@ func sessionFacts(sum map[string]any) string {
 func headline(sum map[string]any) []headlineRow {
 	rows := []headlineRow{
 		{"Winning NE mechanism", str(sum, "selection.winner")},
-		{"Statistically indistinguishable from it", list(sum, "selection.indistinguishable")},
+		{"Tied with the winner (95 % bootstrap; winner included)", list(sum, "selection.indistinguishable")},
 		{"NE effect significant (best NE model beats none)", yesNo(sum, "selection.ne_effect_significant")},
 	}
 	if v, ok := lookup(sum, "selection.winner"); ok {

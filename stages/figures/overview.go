@@ -282,15 +282,24 @@ func drawRaster(f *figure, d *plotData, why string) *plot.Plot {
 	return p
 }
 
-// rowTicks labels raster rows 1, then multiples of 10.
+// rowTicks labels raster row 1 and then every 1, 5 or 10 rows (by how many there
+// are), with unlabelled minor ticks between labels.
 type rowTicks struct{}
 
 func (rowTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := 10
+	switch {
+	case hi <= 11:
+		step = 1
+	case hi <= 31:
+		step = 5
+	}
 	var t []plot.Tick
 	for v := math.Max(1, math.Ceil(lo)); v <= hi; v++ {
-		if v == 1 || int(v)%10 == 0 {
+		switch {
+		case v == 1 || int(v)%step == 0:
 			t = append(t, plot.Tick{Value: v, Label: strconv.Itoa(int(v))})
-		} else if int(v)%5 == 0 {
+		case step == 10 && int(v)%5 == 0:
 			t = append(t, plot.Tick{Value: v})
 		}
 	}

@@ -54,12 +54,16 @@ func buildPrediction(in *inputs, _ Settings, _ float64) *figure {
 	}
 	whyNull := map[string]string{}
 	for _, m := range measures[:2] {
+		if whys[m] != "" {
+			whyNull[m] = whys[m] // no observed statistic to set against the null
+			continue
+		}
 		whyNull[m] = nullData(in, d, m, stats[m])
 	}
 	whyCmp := compareData(in, d, measures[:2])
 	f.caption = "Time binned by NE level into quantile bins (equal time per bin). Top left and middle: per bin, " +
 		"mean ± SEM (bootstrap over time chunks) of the evoked population response to events and of the " +
-		"headline variability measure, with the weighted quadratic fit over the bins' range; the diamond is the " +
+		"headline variability measure, with the weighted quadratic fit over the bins' range; the triangle is the " +
 		"fit's peak with the 95 % bootstrap interval of its location. An inverted U needs a negative curvature, " +
 		"a vertex inside the range and p < 0.05 against a null of circular shifts of the NE trace against the " +
 		"spikes (bottom left and middle: the null distribution of the peak-height statistic, the observed value " +

@@ -332,16 +332,12 @@ func TestMissingOptionalInputs(t *testing.T) {
 		opt   fixtureOptions
 		notes map[string]string // figure -> text its note must hold
 	}{
-		{"no events", fixtureOptions{noEvents: true}, map[string]string{
-			"prediction": "responsiveness is undefined"}},
-		{"no control", fixtureOptions{noControl: true}, map[string]string{
-			"overview": "no control channel"}},
+		{"no events, no control", fixtureOptions{noEvents: true, noControl: true}, map[string]string{
+			"prediction": "responsiveness is undefined", "overview": "no control channel"}},
 		{"no predict", fixtureOptions{skip: []string{"predict"}}, map[string]string{
 			"prediction": "stage predict is not an input"}},
-		{"no flow", fixtureOptions{drop: [][2]string{{"fixedpoints", "flow"}}}, map[string]string{
-			"fixed_points": "fixedpoints has no output flow"}},
-		{"no stability", fixtureOptions{drop: [][2]string{{"cluster", "stability"}}}, map[string]string{
-			"clustering": "cluster has no output stability"}},
+		{"no flow, no stability", fixtureOptions{drop: [][2]string{{"fixedpoints", "flow"}, {"cluster", "stability"}}}, map[string]string{
+			"fixed_points": "fixedpoints has no output flow", "clustering": "cluster has no output stability"}},
 		{"winner none", fixtureOptions{winner: "none"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
