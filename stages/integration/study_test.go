@@ -5,7 +5,6 @@ package integration
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -98,5 +97,4 @@ func TestSmallStudy(t *testing.T) {
 		b, _ := json.Marshal(s)
 		t.Logf("%s summary: %.600s", st, b)
 	}
-	fmt.Sprint()
 }

@@ -83,13 +83,13 @@ func (o *Outputs) ScanTable(name string, columns []string, fn func(*table.Table)
 // Context is an in-memory task.Context.
 type Context struct {
 	Context  context.Context
-	Params   map[string]any          // param groups, as pipeline.yaml would give them
-	ItemVal  task.Item               // this task's item
-	Upstream map[string][]*Outputs   // upstream stage -> its tasks' outputs
-	Root     string                  // project root
-	NThreads int                     // Threads(); default 1
-	Out      *Outputs                // what the stage wrote
-	Log      []string                // Logf lines
+	Params   map[string]any        // param groups, as pipeline.yaml would give them
+	ItemVal  task.Item             // this task's item
+	Upstream map[string][]*Outputs // upstream stage -> its tasks' outputs
+	Root     string                // project root
+	NThreads int                   // Threads(); default 1
+	Out      *Outputs              // what the stage wrote
+	Log      []string              // Logf lines
 	mu       sync.Mutex
 }
 
