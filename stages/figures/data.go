@@ -22,7 +22,7 @@ import (
 //	z           a third value shown as colour or size (e.g. speed), NaN when none
 //	x_quantity, y_quantity, z_quantity   what x, y and z are, with units
 //
-// Numbers are rounded to 6 significant digits (round6).
+// Numbers are rounded to tableDigits significant digits (roundTable).
 type plotData struct {
 	rows []row
 	axes map[string][3]string // panel -> quantities of x, y, z
@@ -103,8 +103,8 @@ func (d *plotData) table() *table.Table {
 		make([]float64, n), make([]float64, n), make([]float64, n)
 	for i, r := range d.rows {
 		panel[i], series[i], xq[i], yq[i], zq[i] = r.panel, r.series, r.xq, r.yq, r.zq
-		x[i], y[i], lo[i], hi[i], dx[i], dy[i], z[i] = round6(r.x), round6(r.y), round6(r.lo), round6(r.hi),
-			round6(r.dx), round6(r.dy), round6(r.z)
+		x[i], y[i], lo[i], hi[i], dx[i], dy[i], z[i] = roundTable(r.x), roundTable(r.y), roundTable(r.lo), roundTable(r.hi),
+			roundTable(r.dx), roundTable(r.dy), roundTable(r.z)
 	}
 	return table.New().AddString("panel", panel).AddString("series", series).
 		AddFloat("x", x).AddFloat("y", y).AddFloat("y_lo", lo).AddFloat("y_hi", hi).
@@ -112,13 +112,19 @@ func (d *plotData) table() *table.Table {
 		AddString("x_quantity", xq).AddString("y_quantity", yq).AddString("z_quantity", zq)
 }
 
-// round6 rounds to 6 significant digits: more than any figure can show, and the
-// tables stay small and do not change with the last bits of a computation.
-func round6(v float64) float64 {
+// tableDigits is the number of significant digits the figure tables keep: far more
+// than a figure shows, few enough to keep the tables small. `run verify` compares
+// tables within a relative tolerance (dag.DefaultRelTol, 1e-9); rounding to 11
+// digits moves a value by at most 5e-11 relative, so two runs whose values agree
+// within about 9e-10 still agree after rounding.
+const tableDigits = 11
+
+// roundTable rounds to tableDigits significant digits.
+func roundTable(v float64) float64 {
 	if !finite(v) || v == 0 {
 		return v
 	}
-	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', tableDigits, 64), 64)
 	if err != nil {
 		return v
 	}

@@ -17,7 +17,7 @@
 //
 //	<name>.csv   the plotted data as a tidy table (see plotData): one row per plotted
 //	             point, with panel, series, x, y, y_lo, y_hi, dx, dy, z and what x, y
-//	             and z are, with units; numbers rounded to 6 significant digits
+//	             and z are, with units; numbers rounded to 11 significant digits
 //	<name>.png   150 dpi, for the page and slides
 //	<name>.svg   the same drawing as vectors, for the poster
 //
