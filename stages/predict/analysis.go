@@ -420,6 +420,13 @@ func Analyze(ctx context.Context, rec *Recording, set Settings, threads int, pro
 	}
 	T := rec.T()
 	minShift := int(math.Ceil(set.MinShiftS / rec.DtSeconds))
+	if T-2*minShift < T/2 {
+		// A short recording: shifts of at least a quarter of it still break the NE
+		// structure at the scales the bins resolve; say so rather than fail.
+		short := T / 4
+		p.notes = append(p.notes, fmt.Sprintf("a %.0f s recording is too short for circular shifts of at least %g s: shifts of at least %.0f s are used", float64(T)*rec.DtSeconds, set.MinShiftS, float64(short)*rec.DtSeconds))
+		minShift = short
+	}
 	if T-2*minShift < 1 {
 		return nil, fmt.Errorf("predict: a %.0f s recording leaves no circular shift of at least %g s", float64(T)*rec.DtSeconds, set.MinShiftS)
 	}

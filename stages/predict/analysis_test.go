@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"nmdyn/stages/table"
@@ -192,9 +193,14 @@ func TestAnalyzeDeterministic(t *testing.T) {
 func TestAnalyzeErrors(t *testing.T) {
 	rec := synthRecording(synthConfig{seed: 5, minutes: 1.5, neurons: 5,
 		kick: func(float64) float64 { return 0 }, slowSD: func(float64) float64 { return 0 }})
-	// 90 s leave no shift of at least 60 s either way.
-	if _, err := Analyze(context.Background(), rec, testSettings(), 1, nil); err == nil {
-		t.Error("no error for a recording too short for the shift null")
+	// 90 s leave no shift of at least 60 s either way: shifts of at least a
+	// quarter of the recording are used instead, and a note says so.
+	res, err := Analyze(context.Background(), rec, testSettings(), 1, nil)
+	if err != nil {
+		t.Fatalf("short recording: %v", err)
+	}
+	if !strings.Contains(strings.Join(res.Notes, "; "), "too short for circular shifts") {
+		t.Errorf("no note about the shortened shifts: %v", res.Notes)
 	}
 	bad := *rec
 	bad.Nu = append([]float64(nil), rec.Nu...)
