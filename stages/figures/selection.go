@@ -193,7 +193,14 @@ func drawDiffs(f *figure, d *plotData, names []string) *plot.Plot {
 		addYErrors(p, rs, c, 2)
 		addPoints(p, rs, selectionGlyph(c, rs[0].z), "")
 	}
-	p.X.Tick.Marker = categoryTicks(names)
+	// The winner has no point here: say so on its tick.
+	ticks := append([]string(nil), names...)
+	for _, r := range d.rows {
+		if r.panel == selScore && r.z == 2 {
+			ticks[int(r.x)] = r.series + "\n(winner)"
+		}
+	}
+	p.X.Tick.Marker = categoryTicks(ticks)
 	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
 	padY(p, 0.2, 0.05)
 	p.Title.Text = fmt.Sprintf("%s (95 %% bootstrap)", title)
