@@ -55,6 +55,12 @@ func Score(m *Model, d *Data, windows []Window, nullRateHz []float64, threads in
 	n := m.N
 	dt := d.DtSeconds
 	logDt := math.Log(dt)
+	mu0 := make([]float64, n)
+	logMu0 := make([]float64, n)
+	for i := range mu0 {
+		mu0[i] = dt * nullRateHz[i]
+		logMu0[i] = math.Log(mu0[i])
+	}
 	ev.parallel(len(windows), func(worker, w int) {
 		ws := ev.wss[worker]
 		win := windows[w]
@@ -64,13 +70,13 @@ func Score(m *Model, d *Data, windows []Window, nullRateHz []float64, threads in
 			bin := win.Start + t
 			y := d.Y[bin*n : (bin+1)*n]
 			rt := ws.Rt[t*n : (t+1)*n]
+			lam := ws.Lam[t*n : (t+1)*n] // exp(c r + d), from the forward pass
 			for i := 0; i < n; i++ {
 				yi := float64(y[i])
-				lgy, _ := math.Lgamma(yi + 1)
+				lgy := logFactorial(y[i])
 				ll := m.C[i]*rt[i] + m.D[i]
-				s.LL[i] += yi*(ll+logDt) - dt*math.Exp(ll) - lgy
-				mu0 := dt * nullRateHz[i]
-				s.LLNull[i] += yi*math.Log(mu0) - mu0 - lgy
+				s.LL[i] += yi*(ll+logDt) - dt*lam[i] - lgy
+				s.LLNull[i] += yi*logMu0[i] - mu0[i] - lgy
 				s.Spikes[i] += yi
 			}
 		}
@@ -92,4 +98,20 @@ func BitsPerSpike(scores []WindowScore) float64 {
 		return math.NaN()
 	}
 	return diff / (spikes * math.Ln2)
+}
+
+// logFactorialTable[k] = log k! for the small counts that make up nearly all bins.
+var logFactorialTable = func() (t [64]float64) {
+	for k := range t {
+		t[k], _ = math.Lgamma(float64(k) + 1)
+	}
+	return t
+}()
+
+func logFactorial(y float32) float64 {
+	if k := int(y); k >= 0 && k < len(logFactorialTable) && float32(k) == y {
+		return logFactorialTable[k]
+	}
+	v, _ := math.Lgamma(float64(y) + 1)
+	return v
 }
