@@ -266,7 +266,7 @@ func clusterStability(in *inputs, d *plotData) string {
 	if c.err != "" {
 		return c.err
 	}
-	d.quantities(clStab, "0 = null (no structure), 1 = data", "adjusted Rand index", "")
+	d.quantities(clStab, "0 = null (no structure); 1 = data", "adjusted Rand index", "")
 	for _, v := range null {
 		d.add(clStab, "null", 0, v)
 	}

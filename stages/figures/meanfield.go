@@ -198,7 +198,7 @@ func mfRegimeData(in *inputs, d *plotData) (float64, string) {
 	if c.err != "" {
 		return math.NaN(), c.err
 	}
-	d.quantities(mfRegimes, "NE level nu", "1 = network, 0 = mean field", "")
+	d.quantities(mfRegimes, "NE level nu", "1 = network; 0 = mean field", "")
 	order := sortedIndex(nu)
 	n := 0
 	for _, who := range []struct {

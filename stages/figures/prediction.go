@@ -248,7 +248,7 @@ func nullData(in *inputs, d *plotData, measure string, st fitStats) string {
 
 // compareData records the data means and the model curves rescaled to [0, 1].
 func compareData(in *inputs, d *plotData, measures []string) string {
-	d.quantities(predCompare, "NE level nu", "rescaled to [0, 1]", "")
+	d.quantities(predCompare, "NE level nu", "rescaled to 0-1 (min to max)", "")
 	if t, _ := in.table("predict", "ne_bins"); t != nil {
 		c := cols(t, "predict output ne_bins")
 		mid := c.f("ne_mid")

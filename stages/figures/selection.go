@@ -61,7 +61,7 @@ func selectionData(in *inputs, d *plotData) ([]string, string) {
 		return nil, c.err
 	}
 	d.quantities(selScore, "variant (position)", "test score (bits/spike)",
-		"2 = winner, 1 = indistinguishable from the winner, 0 = worse")
+		"2 = winner; 1 = indistinguishable from the winner; 0 = worse")
 	winner := -1
 	for k := range names {
 		z := 0.0
@@ -102,7 +102,7 @@ func pairwiseDiffs(in *inputs, d *plotData, names []string, winner int, z map[st
 		return
 	}
 	d.quantities(selDiff, "variant (position)", "score − winner's (bits/spike)",
-		"1 = indistinguishable from the winner, 0 = worse")
+		"1 = indistinguishable from the winner; 0 = worse")
 	w := names[winner]
 	for k, v := range names {
 		if k == winner {
