@@ -39,9 +39,10 @@ func RegimeColor(regime string) color.Color {
 	return color.White
 }
 
-// populationShapes are the marker shapes of populations 0, 1, ... (cycled).
-var populationShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}, draw.SquareGlyph{},
-	draw.PyramidGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}}
+// populationShapes are the marker shapes of populations 0, 1, ... (cycled): filled
+// first, so that light colours (the palette's yellow) stay visible.
+var populationShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.PyramidGlyph{}, draw.BoxGlyph{},
+	draw.CrossGlyph{}, draw.PlusGlyph{}, draw.TriangleGlyph{}}
 
 // PopulationShape is the marker shape of population p (0-based) where colour
 // already says something else (e.g. the cluster); a negative p gets a ring.
