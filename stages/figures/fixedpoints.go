@@ -63,6 +63,7 @@ func buildFixedPoints(in *inputs, _ Settings, _ float64) *figure {
 			fig.Panels[1][k] = drawFlow(d, flows[k], classes, k == len(flows)-1)
 		}
 	}
+	noNEEffect(in, f)
 	f.fig = fig
 	return f
 }

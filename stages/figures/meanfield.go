@@ -51,6 +51,7 @@ func buildMeanfield(in *inputs, _ Settings, _ float64) *figure {
 	fig.Panels[0][1] = drawCouplings(f, d, pops, whyCouple)
 	fig.Panels[1][0] = drawMFFixedPoints(f, d, whyFP)
 	fig.Panels[1][1] = drawRegimes(f, d, agree, whyReg)
+	noNEEffect(in, f)
 	f.fig = fig
 	return f
 }

@@ -78,6 +78,7 @@ func buildPrediction(in *inputs, _ Settings, _ float64) *figure {
 	fig.Panels[1][0] = drawNull(f, d, predMeasures[measures[0]], stats[measures[0]], whyNull[measures[0]])
 	fig.Panels[1][1] = drawNull(f, d, predMeasures[measures[1]], stats[measures[1]], whyNull[measures[1]])
 	fig.Panels[1][2] = drawMeasure(f, d, predMeasures[measures[2]], stats[measures[2]], whys[measures[2]])
+	noNEEffect(in, f)
 	f.fig = fig
 	return f
 }

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot"
 
 	"nmdyn/stages/plotting"
+	"nmdyn/stages/rnn"
 	"nmdyn/stages/task"
 )
 
@@ -68,6 +69,15 @@ type figure struct {
 func (f *figure) missing(title, why string) *plot.Plot {
 	f.notes = append(f.notes, fmt.Sprintf("%s: not available: %s", title, why))
 	return plotting.Note(title, plotting.Wrap("not available: "+why, 44))
+}
+
+// noNEEffect is the note of the NE-dependent figures when the selected model is
+// the control variant: they still draw, flat in NE by construction.
+func noNEEffect(in *inputs, f *figure) {
+	if v, why := winnerVariant(in); why == "" && v == rnn.None {
+		f.notes = append(f.notes, "The selected model is `none` (NE has no effect on it): its fixed points, "+
+			"gains and predictions are the same at every NE level by construction.")
+	}
 }
 
 // builder makes one figure from the inputs.

@@ -360,6 +360,9 @@ func TestMissingOptionalInputs(t *testing.T) {
 					t.Errorf("log does not say %q: %q", want, ctx.Log)
 				}
 			}
+			if tc.opt.winner == "none" && strings.Count(page, "The selected model is") != 3 {
+				t.Errorf("with none selected, the fixed-point, mean-field and prediction figures should each say the model has no NE effect")
+			}
 			if tc.notes == nil {
 				for _, l := range ctx.Log {
 					if strings.Contains(l, "not available") || strings.Contains(l, "failed") {
