@@ -55,7 +55,9 @@
 // point, or any table an analysis could not produce. A figure never fails for
 // that: the panel that needs it is replaced by a note "not available: <why>", the
 // note is repeated under the figure on the page and in the stage log, and the other
-// panels draw. A builder that panics on unusual data is replaced by a figure that
+// panels draw. When the selected model is `none`, the NE-dependent figures (fixed
+// points, mean field, prediction) still draw and say that their curves are flat in
+// NE by construction. A builder that panics on unusual data is replaced by a figure that
 // says it failed (and the log keeps the start of the stack), so one figure cannot
 // cost the study the others. Bad params are an error.
 //
