@@ -21,6 +21,8 @@ type Pipeline struct {
 	Dir    string // the directory holding it: the project root
 	Params *Params
 	Stages []*Stage // in file order
+	// Executor is the `executor:` section (nil: none; see ExecutorConfig).
+	Executor *ExecutorConfig
 
 	byName map[string]*Stage
 	order  []*Stage // topological; ties in file order
@@ -85,8 +87,9 @@ func Load(file string) (*Pipeline, error) {
 // section (the Slurm work adds `executor:`) is one more entry here plus a field
 // of Pipeline; unknown keys stay errors.
 var sections = map[string]func(p *Pipeline, d *decoder, n ast.Node){
-	"params": decodeParams,
-	"stages": decodeStages,
+	"params":   decodeParams,
+	"stages":   decodeStages,
+	"executor": decodeExecutor,
 }
 
 var (
@@ -333,6 +336,7 @@ func (p *Pipeline) check(d *decoder) {
 			}
 		}
 	}
+	p.checkExecutor(d)
 	if len(d.errs) == 0 {
 		p.checkCycles(d)
 	}
