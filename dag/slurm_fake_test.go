@@ -41,11 +41,11 @@ type fakeSlurm struct {
 
 type fakeJob struct {
 	id, name, state, exit, node string
-	output, chdir, script     string
-	args                      []string
-	cmd                       *exec.Cmd
-	ran                       bool // its script was started
-	ended                     chan struct{}
+	output, chdir, script       string
+	args                        []string
+	cmd                         *exec.Cmd
+	ran                         bool // its script was started
+	ended                       chan struct{}
 }
 
 func newFakeSlurm(t *testing.T) *fakeSlurm {
