@@ -194,10 +194,10 @@ func Train(ctx context.Context, m *Model, d *Data, train, val []Window, nullRate
 		improved := false
 		if len(val) > 0 {
 			rec.ValBits = BitsPerSpike(Score(m, d, val, nullRateHz, set.Threads))
-			if rec.ValBits > res.BestBits {
-				improved = true
-			}
-		} else {
+		}
+		// Without a validation score (no windows, or no spikes in them) every epoch
+		// counts as an improvement: the fit then ends at its last epoch.
+		if math.IsNaN(rec.ValBits) || rec.ValBits > res.BestBits {
 			improved = true
 		}
 		rec.Seconds = time.Since(start).Seconds()
