@@ -130,6 +130,13 @@ func (e *SlurmExecutor) poll() time.Duration {
 	return e.Config.poll()
 }
 
+// exitEvery is how often the exit files are looked at between polls of
+// Slurm: every second, less often with many jobs (a stat each, on a network
+// filesystem), never less often than the poll.
+func (e *SlurmExecutor) exitEvery() time.Duration {
+	return min(e.poll(), max(time.Second, time.Duration(len(e.active))*20*time.Millisecond))
+}
+
 func (e *SlurmExecutor) exitGrace() time.Duration {
 	if e.ExitGrace > 0 {
 		return e.ExitGrace
@@ -207,7 +214,7 @@ func (e *SlurmExecutor) kick() {
 
 // loop admits new tasks, cancels, and polls until no task is left.
 func (e *SlurmExecutor) loop() {
-	var lastPoll time.Time
+	var lastPoll, lastExits time.Time
 	for {
 		select {
 		case <-e.dead:
@@ -229,10 +236,19 @@ func (e *SlurmExecutor) loop() {
 		e.admitDue()
 		e.submitDue()
 		if time.Since(lastPoll) >= e.poll() {
-			lastPoll = time.Now()
+			lastPoll, lastExits = time.Now(), time.Now()
 			e.pollJobs()
+		} else if time.Since(lastExits) >= e.exitEvery() {
+			// Between polls of Slurm, the exit files alone (cheap, and the
+			// truth): a short task is seen done well before the next poll.
+			lastExits = time.Now()
+			for _, t := range append([]*slurmTask(nil), e.active...) {
+				if t.jobID != "" {
+					e.checkExit(t)
+				}
+			}
 		}
-		wait := e.poll() - time.Since(lastPoll)
+		wait := min(e.poll()-time.Since(lastPoll), e.exitEvery()-time.Since(lastExits))
 		for _, t := range e.active {
 			if t.jobID == "" && !t.nextSubmit.IsZero() {
 				wait = min(wait, time.Until(t.nextSubmit))
