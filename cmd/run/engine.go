@@ -177,10 +177,14 @@ func runPipeline(ctx context.Context, g *globalOptions, targets []string, downst
 	if err != nil {
 		return err
 	}
+	ex, err := chooseExecutor(g, p)
+	if err != nil {
+		return err
+	}
 	console := dag.NewConsole(g.out(), g.tty, g.width)
 	p.engine.Report = console
 	_, err = p.engine.Run(ctx, plan, dag.RunOptions{Targets: targets, Downstream: downstream, Force: g.force,
-		KeepGoing: g.keepGoing, Executor: executor(g, p.store)})
+		KeepGoing: g.keepGoing, Executor: ex})
 	console.Close()
 	if lerr := l.Lost(); lerr != nil {
 		fmt.Fprintf(g.errw(), "warning: %v\n", lerr)

@@ -57,6 +57,7 @@ type globalOptions struct {
 	keepGoing bool
 	wait      bool
 	isolate   bool
+	executor  string // --executor: local, slurm, or "" (pipeline.yaml's executor.use)
 
 	stdout, stderr io.Writer
 	tty            bool // stdout is a terminal: progress bars
@@ -73,6 +74,7 @@ func addGlobalFlags(c *cobra.Command) {
 	f.Bool("keep-going", false, "after a task fails, go on with the tasks that do not depend on it")
 	f.Bool("wait", false, "wait for the cache lock held by another run instead of exiting with code 3")
 	f.Bool("isolate", false, "run each task in a child process (`run exec`), as a cluster executor would")
+	f.String("executor", "", "where tasks run: local or slurm (default: executor.use in pipeline.yaml, else local)")
 }
 
 // globalsFrom reads the global flags of the command being run.
@@ -87,6 +89,7 @@ func globalsFrom(cmd *cobra.Command) *globalOptions {
 	g.keepGoing, _ = f.GetBool("keep-going")
 	g.wait, _ = f.GetBool("wait")
 	g.isolate, _ = f.GetBool("isolate")
+	g.executor, _ = f.GetString("executor")
 	if file, ok := g.stdout.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
 		g.tty = true
 		g.width, _, _ = term.GetSize(int(file.Fd()))
