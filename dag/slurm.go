@@ -17,6 +17,11 @@ import (
 	"nmdyn/cache"
 )
 
+// SlurmTestsEnv, set to 1, runs the tests that need a real Slurm cluster
+// (scripts/slurm-cluster.sh starts one; .ci/run does). Without it they skip,
+// so `go test ./...` passes on a machine without Slurm.
+const SlurmTestsEnv = "NMDYN_SLURM_TESTS"
+
 // SlurmExecutor runs each task as one Slurm batch job running `run exec` on a
 // job file, on a cluster whose nodes see the cache directory at the same path.
 // The controller (this process) keeps the DAG; Start only queues the task, and

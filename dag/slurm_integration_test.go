@@ -14,11 +14,6 @@ import (
 	"nmdyn/cache"
 )
 
-// SlurmTestsEnv, set to 1, runs the tests on a real Slurm cluster (the one
-// scripts/slurm-cluster.sh starts; .ci/run does). Without it they skip, so
-// `go test ./...` passes on a machine without Slurm.
-const SlurmTestsEnv = "NMDYN_SLURM_TESTS"
-
 func needSlurm(t *testing.T) {
 	t.Helper()
 	if os.Getenv(SlurmTestsEnv) != "1" {

@@ -41,6 +41,17 @@ func cacheTag(root string) string {
 	return hex.EncodeToString(h[:4])
 }
 
+// SlurmJobPrefix is how the names of the Slurm jobs of a cache's tasks begin:
+// nmdyn-<cache tag>-, the tag being 8 hex digits of the sha256 of the cache's
+// absolute path (`squeue --format=%j` shows the names).
+func SlurmJobPrefix(cacheRoot string) string {
+	root, err := filepath.Abs(cacheRoot)
+	if err != nil {
+		root = cacheRoot
+	}
+	return "nmdyn-" + cacheTag(root) + "-"
+}
+
 // slurmJobName is the name of a task's job: nmdyn-<cache tag>-<key prefix>-<attempt>.
 // A restarted controller finds the jobs of its tasks by it.
 func slurmJobName(tag, key string, attempt int) string {
