@@ -1,12 +1,14 @@
 package fit
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 
+	"nmdyn/stages/dynamics"
 	"nmdyn/stages/groundtruth"
 	"nmdyn/stages/rnn"
 	"nmdyn/stages/task/tasktest"
@@ -69,6 +71,18 @@ func binGenerated(t *testing.T, g *groundtruth.Generated, dt float64) *rnn.Binne
 	return b
 }
 
+func abbrev(s string) string {
+	switch s {
+	case "single fixed point":
+		return "S"
+	case "line attractor":
+		return "L"
+	case "multistable":
+		return "M"
+	}
+	return "O"
+}
+
 func TestScratchGroundTruth(t *testing.T) {
 	if os.Getenv("NMDYN_SCRATCH") == "" {
 		t.Skip()
@@ -81,6 +95,19 @@ func TestScratchGroundTruth(t *testing.T) {
 		cfg.Noise.Private = 0.05
 		cfg.Noise.SharedFast = 0.1
 		cfg.Events.Strength = 3
+	}
+	envf := func(name string, dst *float64) {
+		if v := os.Getenv(name); v != "" {
+			*dst, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	envf("NMDYN_PRIV", &cfg.Noise.Private)
+	envf("NMDYN_FAST", &cfg.Noise.SharedFast)
+	envf("NMDYN_SLOW", &cfg.Noise.SharedSlow)
+	envf("NMDYN_EVS", &cfg.Events.Strength)
+	if v := os.Getenv("NMDYN_SEED"); v != "" {
+		x, _ := strconv.Atoi(v)
+		cfg.Seed = uint64(x)
 	}
 	g, err := groundtruth.Generate(cfg)
 	if err != nil {
@@ -122,6 +149,20 @@ func TestScratchGroundTruth(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%-9s test %.4f val %.4f best epoch %d (%s) %.1f s", v, res.TestBits, res.ValBits, res.Train.BestEpoch, res.Train.StopReason, res.Seconds)
+		grid := make([]float64, 21)
+		for i := range grid {
+			grid[i] = float64(i) / 20
+		}
+		lv, err := dynamics.Sweep(res.Model, grid, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reg []string
+		for _, l := range lv {
+			reg = append(reg, fmt.Sprintf("%.2f:%s(%.1f)", l.Nu, abbrev(l.Regime), l.Score))
+		}
+		lo, hi, ok := dynamics.LineAttractorRange(lv)
+		t.Logf("   regimes %v range %v %v %v", reg, lo, hi, ok)
 	}
 }
 

@@ -5,7 +5,6 @@ package fit
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"nmdyn/stages/rnn"
@@ -13,26 +12,11 @@ import (
 	"nmdyn/stages/task"
 )
 
-// Settings are the `fit` params of pipeline.yaml.
-type Settings struct {
-	Epochs   int     `yaml:"epochs"`     // maximum epochs (200)
-	Rank     int     `yaml:"rank"`       // R (2)
-	BasisK   int     `yaml:"basis_k"`    // NE basis functions K (2)
-	WindowS  float64 `yaml:"window_s"`   // window length, seconds (1)
-	Batch    int     `yaml:"batch"`      // windows per step (32)
-	LR       float64 `yaml:"lr"`         // Adam step (0.005)
-	L2       float64 `yaml:"l2"`         // penalty (1e-3)
-	Patience int     `yaml:"patience"`   // early-stopping patience, epochs (30)
-	TauMs    float64 `yaml:"tau_ms"`     // membrane time constant (100)
-	InitEmaS float64 `yaml:"init_ema_s"` // smoothing of the initial-state statistic (0.25 s)
-	Init     string  `yaml:"init"`       // starting point: "regression" (teacher-forced, default) or "simple"
-}
+// Settings are the `fit` params of pipeline.yaml (see rnn.FitSettings).
+type Settings = rnn.FitSettings
 
 // Defaults are the settings used for params absent from pipeline.yaml.
-func Defaults() Settings {
-	return Settings{Epochs: 200, Rank: 2, BasisK: 2, WindowS: 1, Batch: 32, LR: 0.005, L2: 1e-3,
-		Patience: 30, TauMs: 100, InitEmaS: 0.25}
-}
+func Defaults() Settings { return rnn.DefaultFitSettings() }
 
 type params struct {
 	Fit  Settings `yaml:"fit"`
@@ -47,6 +31,9 @@ func Run(ctx task.Context) error {
 	p := params{Fit: Defaults()}
 	if err := ctx.Decode(&p); err != nil {
 		return fmt.Errorf("fit params: %w", err)
+	}
+	if err := p.Fit.Check(); err != nil {
+		return err
 	}
 	v, err := rnn.ParseVariant(p.Item.Variant)
 	if err != nil {
@@ -104,15 +91,14 @@ type Result struct {
 func Fit(ctx task.Context, data *rnn.Binned, v rnn.Variant, seed uint64, s Settings) (*Result, error) {
 	start := time.Now()
 	dt := data.DtSeconds
-	wlen := max(2, int(math.Round(s.WindowS/dt)))
+	wlen := s.WindowBins(dt)
 	train := data.Windows("train", wlen, s.InitEmaS)
 	val := data.Windows("validation", wlen, s.InitEmaS)
 	test := data.Windows("test", wlen, s.InitEmaS)
 	if len(train) == 0 || len(val) == 0 || len(test) == 0 {
 		return nil, fmt.Errorf("fit: need train, validation and test windows of %d bins; have %d, %d, %d (is the recording long enough for the block length?)", wlen, len(train), len(val), len(test))
 	}
-	m, err := rnn.Initialise(v, data.Data, data.IsTrain, train, s.Rank, s.BasisK, s.TauMs/1000, seed,
-		&rnn.InitSettings{Simple: s.Init == "simple", Components: map[bool]int{true: -1}[s.Init == "raw"]})
+	m, err := rnn.Initialise(v, data.Data, data.IsTrain, train, s.Rank, s.BasisK, s.TauMs/1000, seed, s.InitSettings())
 	if err != nil {
 		return nil, fmt.Errorf("fit %s: initialisation: %w", v, err)
 	}

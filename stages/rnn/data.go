@@ -60,16 +60,21 @@ type Window struct {
 func InitStatistics(d *Data, starts []int, emaSeconds float64, useBin func(t int) bool) [][]float64 {
 	n := d.N
 	decay := math.Exp(-d.DtSeconds / emaSeconds)
-	// The smoother starts at each neuron's mean count, so early windows are not
-	// biased towards silence.
+	// The smoother starts at each neuron's mean count over the chosen bins, so early
+	// windows are not biased towards silence.
 	start := make([]float64, n)
+	used := 0
 	for t := 0; t < d.T; t++ {
+		if !useBin(t) {
+			continue
+		}
+		used++
 		for i, v := range d.Y[t*n : (t+1)*n] {
 			start[i] += float64(v)
 		}
 	}
 	for i := range start {
-		start[i] /= math.Max(1, float64(d.T))
+		start[i] /= math.Max(1, float64(used))
 	}
 	ema := append([]float64(nil), start...)
 	// First pass: mean and sd of the smoothed counts over the chosen bins.

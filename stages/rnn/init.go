@@ -70,7 +70,7 @@ func Initialise(v Variant, d *Data, useBin func(t int) bool, train []Window, r, 
 	// 1. Smoothed log rates, denoised by projection on their leading principal
 	// components (single-neuron rates at this resolution are dominated by Poisson
 	// noise, which would inflate the readout slopes), and the activity estimate.
-	sm := smoothCounts(d, set.SmoothSeconds)
+	sm := smoothCounts(d, set.SmoothSeconds, useBin)
 	if set.Components >= 0 {
 		q := set.Components
 		if q == 0 {
@@ -84,11 +84,14 @@ func Initialise(v Variant, d *Data, useBin func(t int) bool, train []Window, r, 
 	col := make([]float64, 0, T)
 	for i := 0; i < n; i++ {
 		col = col[:0]
-		mean := 0.0
+		mean, cnt := 0.0, 0
 		for t := 0; t < T; t++ {
-			mean += sm[t*n+i]
+			if useBin(t) {
+				mean += sm[t*n+i]
+				cnt++
+			}
 		}
-		mean /= float64(T)
+		mean /= math.Max(1, float64(cnt))
 		floor := math.Max(0.1*mean, 1e-3)
 		for t := 0; t < T; t++ {
 			l := math.Log((sm[t*n+i] + floor) / d.DtSeconds)
@@ -251,8 +254,9 @@ func jitter(s []float64, rel float64, rng *rand.Rand) {
 }
 
 // smoothCounts convolves each neuron's counts with a Gaussian of the given width
-// (truncated at 4 sd, renormalised at the edges).
-func smoothCounts(d *Data, sdSeconds float64) []float64 {
+// (truncated at 4 sd), over the bins where useBin is true only (renormalised), so that
+// no held-out spike enters the smoothed training rates.
+func smoothCounts(d *Data, sdSeconds float64, useBin func(int) bool) []float64 {
 	n, T := d.N, d.T
 	sdBins := sdSeconds / d.DtSeconds
 	half := int(math.Ceil(4 * sdBins))
@@ -267,7 +271,7 @@ func smoothCounts(d *Data, sdSeconds float64) []float64 {
 		wsum := 0.0
 		for j := -half; j <= half; j++ {
 			s := t + j
-			if s < 0 || s >= T {
+			if s < 0 || s >= T || !useBin(s) {
 				continue
 			}
 			w := kern[j+half]
@@ -275,6 +279,9 @@ func smoothCounts(d *Data, sdSeconds float64) []float64 {
 			for i, y := range d.Y[s*n : (s+1)*n] {
 				o[i] += w * float64(y)
 			}
+		}
+		if wsum == 0 {
+			continue // no training bin within reach: left at 0 (not used)
 		}
 		for i := range o {
 			o[i] /= wsum

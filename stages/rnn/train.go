@@ -118,6 +118,7 @@ func Train(ctx context.Context, m *Model, d *Data, train, val []Window, nullRate
 	step := 0
 	lrScale := 1.0
 	consecutiveRejects := 0
+	canUndo := false // whether prev holds the state before the last applied step
 
 	res := &TrainResult{BestEpoch: -1, BestBits: math.Inf(-1)}
 	best := append([]float64(nil), theta...)
@@ -161,10 +162,12 @@ func Train(ctx context.Context, m *Model, d *Data, train, val []Window, nullRate
 				if consecutiveRejects >= 10 {
 					return nil, fmt.Errorf("%w: loss or gradient not finite after %d learning-rate reductions (epoch %d, learning rate %.3g)", ErrDiverged, consecutiveRejects, epoch, lr*lrScale)
 				}
-				if step > 0 {
+				if canUndo {
 					copy(theta, prev[:P])
 					copy(mom1, prev[P:2*P])
 					copy(mom2, prev[2*P:])
+					step-- // the undone step no longer counts in Adam's bias correction
+					canUndo = false
 				}
 				lrScale *= 0.5
 				continue
@@ -179,6 +182,7 @@ func Train(ctx context.Context, m *Model, d *Data, train, val []Window, nullRate
 			copy(prev[:P], theta)
 			copy(prev[P:2*P], mom1)
 			copy(prev[2*P:], mom2)
+			canUndo = true
 			step++
 			bc1 := 1 - math.Pow(beta1, float64(step))
 			bc2 := 1 - math.Pow(beta2, float64(step))
@@ -195,9 +199,10 @@ func Train(ctx context.Context, m *Model, d *Data, train, val []Window, nullRate
 		if len(val) > 0 {
 			rec.ValBits = BitsPerSpike(Score(m, d, val, nullRateHz, set.Threads))
 		}
-		// Without a validation score (no windows, or no spikes in them) every epoch
-		// counts as an improvement: the fit then ends at its last epoch.
-		if math.IsNaN(rec.ValBits) || rec.ValBits > res.BestBits {
+		// Without validation windows every epoch counts as an improvement (the fit
+		// ends at its last epoch); a NaN score (no spikes, or a broken model) never
+		// does, so it cannot block later improvements either.
+		if len(val) == 0 || rec.ValBits > res.BestBits {
 			improved = true
 		}
 		rec.Seconds = time.Since(start).Seconds()

@@ -36,12 +36,8 @@ type Settings struct {
 }
 
 type params struct {
-	Select Settings `yaml:"select"`
-	Fit    struct {
-		BasisK   int     `yaml:"basis_k"`
-		WindowS  float64 `yaml:"window_s"`
-		InitEmaS float64 `yaml:"init_ema_s"`
-	} `yaml:"fit"`
+	Select Settings        `yaml:"select"`
+	Fit    rnn.FitSettings `yaml:"fit"` // to run the models exactly as the fit stage did
 }
 
 // fitted is one fit task's outputs.
@@ -55,8 +51,7 @@ type fitted struct {
 
 // Run is the stage.
 func Run(ctx task.Context) error {
-	p := params{Select: Settings{Bootstrap: 2000, Seed: 1, Alpha: 0.05, States: 400}}
-	p.Fit.BasisK, p.Fit.WindowS, p.Fit.InitEmaS = 2, 1, 0.25
+	p := params{Select: Settings{Bootstrap: 2000, Seed: 1, Alpha: 0.05, States: 400}, Fit: rnn.DefaultFitSettings()}
 	if err := ctx.Decode(&p); err != nil {
 		return fmt.Errorf("select params: %w", err)
 	}
@@ -122,7 +117,7 @@ func Run(ctx task.Context) error {
 	if err != nil {
 		return err
 	}
-	wlen := max(2, int(math.Round(p.Fit.WindowS/data.DtSeconds)))
+	wlen := p.Fit.WindowBins(data.DtSeconds)
 	states := sampleStates(winner, data, data.Windows("test", wlen, p.Fit.InitEmaS), p.Select.States)
 	if err := ctx.WriteTable("winner_states", states); err != nil {
 		return err
