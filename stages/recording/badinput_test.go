@@ -139,3 +139,29 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// An event label with a comma would break the model's list of event inputs later: it
+// is refused at import, naming the session and the label.
+func TestEventLabelWithComma(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "spikes.csv"), "unit,time\n1,0.5\n1,1\n")
+	writeFile(t, filepath.Join(dir, "events.csv"), "time,label\n0.7,\"tone,left\"\n")
+	_, err := Open(dir)
+	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), `"tone,left"`) {
+		t.Fatalf("err = %v, want the session folder and the label named", err)
+	}
+}
+
+// Files named in session.yaml must lie inside the session folder, whose content is
+// what the cache key covers.
+func TestConfigFileOutsideFolder(t *testing.T) {
+	for _, f := range []string{"../ph.csv", "/tmp/ph.csv"} {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "spikes.csv"), "unit,time\n1,0.5\n1,1\n")
+		writeFile(t, filepath.Join(dir, "session.yaml"), "photometry:\n  file: "+f+"\n")
+		_, err := Open(dir)
+		if err == nil || !strings.Contains(err.Error(), "session.yaml") || !strings.Contains(err.Error(), "inside the session folder") {
+			t.Errorf("photometry.file %s: err = %v", f, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -58,6 +59,13 @@ func (c *Config) check() error {
 	for _, k := range c.Keep {
 		if strings.TrimSpace(k) == "" {
 			return errors.New("keep: empty label")
+		}
+	}
+	// Files must stay inside the session folder: the pipeline hashes that folder to
+	// decide whether a session changed, so a file elsewhere could change unseen.
+	for _, f := range []struct{ key, path string }{{"photometry.file", c.Photometry.File}, {"events.file", c.Events.File}} {
+		if f.path != "" && !filepath.IsLocal(f.path) {
+			return fmt.Errorf("%s %q: name a file inside the session folder (absolute paths and .. are not allowed: the folder's content is what the cache tracks)", f.key, f.path)
 		}
 	}
 	if c.Photometry.NoControl && c.Photometry.ControlCol != "" {

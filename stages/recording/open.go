@@ -103,8 +103,23 @@ func OpenWithConfig(dir string, cfg *Config) (*Session, error) {
 		ev[i].Time += cfg.ClockOffsetSeconds
 	}
 	s.Events = append(s.Events, ev...)
+	if err := checkEventLabels(s.Events, dir); err != nil {
+		return nil, err
+	}
 	s.finishEvents()
 	return s, nil
+}
+
+// checkEventLabels refuses labels the later stages cannot carry: every label becomes
+// a column name (ev_<label>, b_<label>) and the model lists its event labels joined by
+// commas, so a label must be non-empty and hold no comma or control character.
+func checkEventLabels(events []Event, where string) error {
+	for _, e := range events {
+		if e.Label == "" || strings.ContainsAny(e.Label, ",\n\r\t") {
+			return fmt.Errorf("%s: event label %q at %.6g s: labels must be non-empty and contain no comma, tab or line break", where, e.Label, e.Time)
+		}
+	}
+	return nil
 }
 
 // checkSpikes counts and checks the spikes (countSpikes), sets the span (start;
@@ -170,6 +185,9 @@ func Check(s *Session) error {
 		if p.RateHz == 0 {
 			p.RateHz = nominalRate(p.Time)
 		}
+	}
+	if err := checkEventLabels(s.Events, "session "+s.ID); err != nil {
+		return err
 	}
 	s.finishEvents()
 	return nil
