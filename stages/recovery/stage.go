@@ -4,14 +4,17 @@
 // confusion matrices: generating variant x winner, and generating variant x
 // membership of the indistinguishable set. A session counts as recovered when the
 // winner is the generating variant or a variant containing it as a special case
-// (every variant contains `none`).
+// (every variant contains `none`; a `none` session counts only when `none` wins, or
+// ties with the winner while no NE effect is claimed).
 package recovery
 
 import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"slices"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -80,7 +83,7 @@ func Run(ctx task.Context) error {
 		if vs[i].generating != vs[j].generating {
 			return index(vs[i].generating) < index(vs[j].generating)
 		}
-		return vs[i].simSeed < vs[j].simSeed
+		return seedLess(vs[i].simSeed, vs[j].simSeed)
 	})
 	res := tally(vs)
 	for _, o := range []struct {
@@ -115,6 +118,16 @@ func Run(ctx task.Context) error {
 	return ctx.WriteFile("summary.json", append(sum, '\n'))
 }
 
+// seedLess orders seeds numerically when both are integers ("2" before "10").
+func seedLess(a, b string) bool {
+	x, errA := strconv.ParseInt(a, 10, 64)
+	y, errB := strconv.ParseInt(b, 10, 64)
+	if errA == nil && errB == nil {
+		return x < y
+	}
+	return a < b
+}
+
 func index(v rnn.Variant) int {
 	for i, w := range rnn.Variants {
 		if w == v {
@@ -133,6 +146,20 @@ type result struct {
 	neEffect  map[rnn.Variant]int
 }
 
+// recovered says whether a session's verdict recovers its generating variant: the
+// winner is that variant or contains it as a special case. Every variant contains
+// `none`, which would make `none` trivially recovered; a `none` session therefore
+// counts only when `none` wins, or ties with the winner while no NE effect is claimed.
+func recovered(v verdict) bool {
+	if v.generating != rnn.None {
+		return rnn.Nests(v.winner, v.generating)
+	}
+	if v.winner == rnn.None {
+		return true
+	}
+	return !v.neEffect && slices.Contains(v.indist, rnn.None)
+}
+
 func tally(vs []verdict) *result {
 	r := &result{sessions: map[rnn.Variant]int{}, winners: map[[2]rnn.Variant]int{},
 		indist: map[[2]rnn.Variant]int{}, recovered: map[rnn.Variant]int{}, neEffect: map[rnn.Variant]int{}}
@@ -145,7 +172,7 @@ func tally(vs []verdict) *result {
 		for _, x := range v.indist {
 			r.indist[[2]rnn.Variant{v.generating, x}]++
 		}
-		if rnn.Nests(v.winner, v.generating) {
+		if recovered(v) {
 			r.recovered[v.generating]++
 		}
 		if v.neEffect {
@@ -215,7 +242,7 @@ func verdictTable(vs []verdict) *table.Table {
 		}
 		ind = append(ind, names)
 		ne = append(ne, v.neEffect)
-		rec = append(rec, rnn.Nests(v.winner, v.generating))
+		rec = append(rec, recovered(v))
 	}
 	return table.New().AddString("generating", gen).AddString("sim_seed", seed).AddString("winner", win).
 		AddString("indistinguishable", ind).AddBool("ne_effect_significant", ne).AddBool("recovered", rec)

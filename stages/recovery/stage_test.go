@@ -24,10 +24,12 @@ func TestConfusion(t *testing.T) {
 		{"none", "1", "none", []string{"none", "additive"}},
 		{"none", "2", "additive", []string{"additive", "none"}}, // additive contains none: recovered
 		{"none", "3", "none", []string{"none"}},
+		{"none", "10", "lowrank", []string{"lowrank"}}, // none excluded: not recovered
 	}
 	for _, v := range verdicts {
 		o := tasktest.NewOutputs(task.Item{"mechanism": v.gen, "sim_seed": v.seed})
-		b, _ := json.Marshal(map[string]any{"selection": map[string]any{"winner": v.winner, "indistinguishable": v.indist, "ne_effect_significant": v.gen != "none"}})
+		ne := v.gen != "none" || v.winner == "lowrank"
+		b, _ := json.Marshal(map[string]any{"selection": map[string]any{"winner": v.winner, "indistinguishable": v.indist, "ne_effect_significant": ne}})
 		o.Files["summary.json"] = b
 		ctx.AddInput("select", o)
 	}
@@ -43,8 +45,8 @@ func TestConfusion(t *testing.T) {
 	if err := json.Unmarshal(ctx.Out.Files["summary.json"], &s); err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprint(s.Recovery.Rate["postgain"], s.Recovery.Rate["none"]); got != "0.6666666666666666 1" {
-		t.Errorf("recovery rates postgain, none = %s, want 2/3 and 1", got)
+	if got := fmt.Sprint(s.Recovery.Rate["postgain"], s.Recovery.Rate["none"]); got != "0.6666666666666666 0.75" {
+		t.Errorf("recovery rates postgain, none = %s, want 2/3 and 3/4", got)
 	}
 	if s.Recovery.Winners["postgain"]["pregain"] != 1 || s.Recovery.Winners["none"]["none"] != 2 {
 		t.Errorf("winner counts %v", s.Recovery.Winners)
