@@ -1,6 +1,10 @@
 package cluster
 
-import "fmt"
+import (
+	"fmt"
+
+	"nmdyn/stages/dynamics"
+)
 
 // Params are the param groups the stage reads (pipeline.yaml `cluster` and
 // `fixedpoints`), with their defaults in defaultParams.
@@ -20,7 +24,8 @@ type Params struct {
 		Seed          uint64 `yaml:"seed"`
 	} `yaml:"cluster"`
 	Fixedpoints struct {
-		Grid int `yaml:"grid"` // NE levels on [0, 1] when the fixedpoints input is absent
+		Grid       int                 `yaml:"grid"`       // NE levels on [0, 1] when the fixedpoints input is absent
+		Thresholds dynamics.Thresholds `yaml:"thresholds"` // the regime rule, as in stage fixedpoints
 	} `yaml:"fixedpoints"`
 }
 
@@ -34,6 +39,7 @@ func defaultParams() Params {
 	p.Cluster.MomentMatched = true
 	p.Cluster.Seed = 1
 	p.Fixedpoints.Grid = 21
+	p.Fixedpoints.Thresholds = dynamics.DefaultThresholds()
 	return p
 }
 
@@ -53,5 +59,5 @@ func (p *Params) check() error {
 	case p.Fixedpoints.Grid < 2:
 		return fmt.Errorf("fixedpoints.grid = %d, want >= 2", p.Fixedpoints.Grid)
 	}
-	return nil
+	return p.Fixedpoints.Thresholds.Check()
 }

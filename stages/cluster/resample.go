@@ -13,8 +13,8 @@ import (
 // attractor") of network m, inputs off, at each NE level of grid.
 type RegimeFunc func(m *rnn.Model, grid []float64) ([]string, error)
 
-// regimeFunc is the analysis the stage uses; nil when none is available, in which
-// case the resampled-network check is skipped and reported as null.
+// regimeFunc, when set (by tests), replaces the fixed-point analysis that labels the
+// regimes of the fitted and resampled networks.
 var regimeFunc RegimeFunc
 
 // resampledRegimes draws networks networks of n neurons from mix (in standardised

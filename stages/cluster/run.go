@@ -141,10 +141,14 @@ func Run(ctx task.Context) error {
 	// Networks resampled from the mixture must reproduce the regimes along NE.
 	ctx.Progress(0.7, "resampled networks")
 	rows := regimeRows{}
-	if regimeFunc == nil || c.Networks == 0 {
-		ctx.Logf("resampled networks: no regime analysis available, skipped")
+	regimes := regimeFunc // a test's stand-in, else the fixed-point analysis
+	if regimes == nil {
+		regimes = fixedPointRegimes(p.Fixedpoints.Thresholds)
+	}
+	if c.Networks == 0 {
+		ctx.Logf("resampled networks: cluster.networks = 0, skipped")
 	} else {
-		grid, fitted, err := fittedRegimes(ctx, model, p.Fixedpoints.Grid)
+		grid, fitted, err := fittedRegimes(ctx, model, p.Fixedpoints.Grid, regimes)
 		if err != nil {
 			return err
 		}
@@ -152,7 +156,7 @@ func Run(ctx task.Context) error {
 		if size == 0 {
 			size = model.N
 		}
-		nets, err := resampledRegimes(ctx.Ctx(), feat, model, mix, c.Networks, size, c.MomentMatched, grid, c.Seed, threads, regimeFunc)
+		nets, err := resampledRegimes(ctx.Ctx(), feat, model, mix, c.Networks, size, c.MomentMatched, grid, c.Seed, threads, regimes)
 		if err != nil {
 			return fmt.Errorf("cluster: %w", err)
 		}
@@ -368,7 +372,7 @@ func agreement(units []int64, labels []int, other map[int64]string) (float64, in
 // fittedRegimes returns the NE grid and the fitted network's regime at each level:
 // from the fixedpoints stage's levels table when that stage is an input, else from
 // the same analysis run here on an even grid of the given size.
-func fittedRegimes(ctx task.Context, model *rnn.Model, gridSize int) ([]float64, []string, error) {
+func fittedRegimes(ctx task.Context, model *rnn.Model, gridSize int, regimes RegimeFunc) ([]float64, []string, error) {
 	if in, err := ctx.Input("fixedpoints"); err == nil {
 		t, err := in.Table("levels")
 		if err != nil {
@@ -388,7 +392,7 @@ func fittedRegimes(ctx task.Context, model *rnn.Model, gridSize int) ([]float64,
 	for i := range grid {
 		grid[i] = float64(i) / float64(gridSize-1)
 	}
-	reg, err := regimeFunc(model, grid)
+	reg, err := regimes(model, grid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster: regimes of the fitted network: %w", err)
 	}

@@ -362,9 +362,6 @@ func TestResampledNetworksFixedPointAnalysis(t *testing.T) {
 	// two-cluster mixture (moment-matched) must reproduce them at >= 80 % of the
 	// (network, NE level) pairs (measured 0.86-0.90 over 2 seeds with 5 networks and
 	// 21 levels; plain draws give 0.56-0.63).
-	if regimeFunc == nil {
-		t.Skip("no regime analysis linked into the stage")
-	}
 	m, truth := twoPopulationModel(400, 1, defaultPops)
 	exactLoadings(t, m, truth, defaultPops, 1)
 	ctx := stageContext(t, m, truth, truth, nil, map[string]any{

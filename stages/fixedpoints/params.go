@@ -2,7 +2,6 @@ package fixedpoints
 
 import (
 	"fmt"
-	"math"
 
 	"nmdyn/stages/dynamics"
 )
@@ -10,16 +9,11 @@ import (
 // params are the stage's parameters; defaultParams gives their defaults.
 type params struct {
 	Fixedpoints struct {
-		Grid       int    `yaml:"grid"`
-		Variants   string `yaml:"variants"`
-		FullStarts int    `yaml:"full_starts"`
-		FlowGrid   int    `yaml:"flow_grid"`
-		Thresholds struct {
-			SpeedTol      float64 `yaml:"speed_tol"`
-			SlowRate      float64 `yaml:"slow_rate"`
-			MinSlowLength float64 `yaml:"min_slow_length"`
-			QTol          float64 `yaml:"q_tol"`
-		} `yaml:"thresholds"`
+		Grid       int                 `yaml:"grid"`
+		Variants   string              `yaml:"variants"`
+		FullStarts int                 `yaml:"full_starts"`
+		FlowGrid   int                 `yaml:"flow_grid"`
+		Thresholds dynamics.Thresholds `yaml:"thresholds"`
 	} `yaml:"fixedpoints"`
 }
 
@@ -30,10 +24,7 @@ func defaultParams() params {
 	f.Variants = "winner"
 	f.FullStarts = 16
 	f.FlowGrid = 25
-	f.Thresholds.SpeedTol = 0.02
-	f.Thresholds.SlowRate = 1.0 / 8
-	f.Thresholds.MinSlowLength = 0.15
-	f.Thresholds.QTol = 1e-12
+	f.Thresholds = dynamics.DefaultThresholds()
 	return p
 }
 
@@ -52,18 +43,7 @@ func (p *params) check() error {
 	if f.FlowGrid < 2 {
 		return fmt.Errorf("fixedpoints.flow_grid = %d: want >= 2", f.FlowGrid)
 	}
-	for _, c := range []struct {
-		key string
-		v   float64
-	}{
-		{"speed_tol", f.Thresholds.SpeedTol}, {"slow_rate", f.Thresholds.SlowRate},
-		{"min_slow_length", f.Thresholds.MinSlowLength}, {"q_tol", f.Thresholds.QTol},
-	} {
-		if !(c.v > 0) || math.IsInf(c.v, 0) {
-			return fmt.Errorf("fixedpoints.thresholds.%s = %v: want a positive number", c.key, c.v)
-		}
-	}
-	return nil
+	return f.Thresholds.Check()
 }
 
 // settings are the analysis settings the params give.

@@ -64,12 +64,8 @@ type params struct {
 		Seed        uint64 `yaml:"seed"`
 	} `yaml:"meanfield"`
 	Fixedpoints struct {
-		Grid       int `yaml:"grid"`
-		Thresholds struct {
-			SpeedTol      float64 `yaml:"speed_tol"`
-			SlowRate      float64 `yaml:"slow_rate"`
-			MinSlowLength float64 `yaml:"min_slow_length"`
-		} `yaml:"thresholds"`
+		Grid       int                 `yaml:"grid"`
+		Thresholds dynamics.Thresholds `yaml:"thresholds"`
 	} `yaml:"fixedpoints"`
 }
 
@@ -79,19 +75,14 @@ func defaultParams() params {
 	p.Meanfield.Restarts = 20
 	p.Meanfield.Seed = 1
 	p.Fixedpoints.Grid = 21
-	// The defaults of stage fixedpoints (and of dynamics.Settings).
-	p.Fixedpoints.Thresholds.SpeedTol = 0.02
-	p.Fixedpoints.Thresholds.SlowRate = 1.0 / 8
-	p.Fixedpoints.Thresholds.MinSlowLength = 0.15
+	p.Fixedpoints.Thresholds = dynamics.DefaultThresholds()
 	return p
 }
 
 // settings are the analysis settings: fixedpoints' regime thresholds, so that the
 // mean-field and network labels follow one rule.
 func (p *params) settings(tauSeconds float64, threads int) *dynamics.Settings {
-	th := p.Fixedpoints.Thresholds
-	return &dynamics.Settings{TauSeconds: tauSeconds, SpeedTol: th.SpeedTol, SlowRate: th.SlowRate,
-		MinSlowLength: th.MinSlowLength, Threads: max(threads, 1)}
+	return p.Fixedpoints.Thresholds.Settings(tauSeconds, threads)
 }
 
 // Run is the meanfield stage.
