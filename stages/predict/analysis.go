@@ -555,13 +555,19 @@ func Analyze(ctx context.Context, rec *Recording, set Settings, threads int, pro
 		f.CILo, f.CIHi = quantile(peaks, 0.025), quantile(peaks, 0.975)
 		f.PValue = math.NaN()
 		if !math.IsNaN(f.Statistic) {
-			ge := 0
+			// Shifts whose fit failed (NaN) say nothing either way: they leave the
+			// count and the denominator alike, so they cannot lower p.
+			ge, valid := 0, 0
 			for k := range null {
+				if math.IsNaN(null[k][m]) {
+					continue
+				}
+				valid++
 				if null[k][m] >= f.Statistic {
 					ge++
 				}
 			}
-			f.PValue = float64(1+ge) / float64(1+len(null))
+			f.PValue = float64(1+ge) / float64(1+valid)
 		}
 		f.InvertedU = q.InvertedU() && f.PValue < 0.05
 		res.Fits = append(res.Fits, f)
