@@ -140,6 +140,7 @@ type node struct {
 	st        nodeState
 	waiting   int // inputs not yet committed
 	recovered bool
+	retries   int // times this task ran again after finding an input damaged
 	start     time.Time
 }
 
@@ -351,12 +352,28 @@ func (r *run) finish(res result) {
 
 // recover handles a task that could not read an upstream task's outputs intact:
 // the upstream task is uncommitted and recomputed, then this task runs again.
-// Each task is recovered at most once per run.
+// Each upstream task is recomputed at most once per run; a task that found it
+// damaged while (or before) another reader triggered the recomputation waits for it
+// and runs again, at most twice.
 func (r *run) recover(n *node, ce *CorruptInputError) bool {
 	u := r.byKey[ce.Key]
-	if u == nil || u.recovered || (u.st != stateCached && u.st != stateDone) {
+	if u == nil || n.retries >= 2 {
 		return false
 	}
+	if u.recovered {
+		if u.st == stateFailed || u.st == stateSkipped {
+			return false
+		}
+		// Being recomputed (or already recomputed): wait for it, then run again.
+		n.retries++
+		n.st = statePending
+		r.recount(n)
+		return true
+	}
+	if u.st != stateCached && u.st != stateDone {
+		return false
+	}
+	n.retries++
 	r.report(Event{Kind: EventWarn, Task: n.t, Note: fmt.Sprintf("%v; recomputing %s", ce, u.t.Label)})
 	if err := r.e.Store.DeleteManifest(u.t.Key); err != nil {
 		return false
@@ -367,6 +384,12 @@ func (r *run) recover(n *node, ce *CorruptInputError) bool {
 		r.sum.Cached--
 	} else {
 		r.sum.Ran--
+		for i, l := range r.sum.RanTasks {
+			if l == u.t.Label {
+				r.sum.RanTasks = append(r.sum.RanTasks[:i], r.sum.RanTasks[i+1:]...)
+				break
+			}
+		}
 	}
 	u.st = statePending
 	// Whoever waits on u waits again.
