@@ -611,12 +611,13 @@ func TestSlurmPollingBatches(t *testing.T) {
 			before[c] = st.fake.count(c)
 		}
 		time.Sleep(500 * time.Millisecond)
+		// The calls of these polls, while the four jobs wait.
+		sq, sa := st.fake.count("squeue")-before["squeue"], st.fake.count("sacct")-before["sacct"]
 		polls := int(time.Since(start)/ex.Poll) + 1
 		os.WriteFile(filepath.Join(st.project, "release"), nil, 0o644)
 		if out := <-done; out.err != nil {
 			t.Fatal(out.err)
 		}
-		sq, sa := st.fake.count("squeue")-before["squeue"], st.fake.count("sacct")-before["sacct"]
 		if st.fake.count("scontrol") != 0 {
 			t.Errorf("accounting %v: scontrol called %d times for jobs that wrote exit files", accounting, st.fake.count("scontrol"))
 		}
