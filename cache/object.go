@@ -83,11 +83,12 @@ func (w *ObjectWriter) Commit() (Object, error) {
 	w.done = true
 	obj := Object{Hash: sum(w.h), Size: w.n}
 	final := w.s.ObjectPath(obj.Hash)
-	if st, err := w.s.fs.Stat(final); err == nil && st.Size() == obj.Size {
+	if st, err := w.s.fs.Stat(final); err == nil && st.Size() == obj.Size && w.s.intact(final, obj.Hash) {
 		w.f.Close()
 		w.s.fs.Remove(w.tmp)
 		return obj, nil
 	}
+	// Absent, or present but damaged: the fresh bytes replace it atomically.
 	if err := w.s.fs.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return Object{}, abortTemp(w.s.fs, w.f, w.tmp, err)
 	}
@@ -201,4 +202,19 @@ func short(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// intact reports whether the file at path hashes to hash (a damaged copy of an
+// object must not be kept when the same bytes are committed again).
+func (s *Store) intact(path, hash string) bool {
+	f, err := s.fs.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return sum(h) == hash
 }

@@ -245,3 +245,26 @@ func TestRef(t *testing.T) {
 		t.Error("ref of another item")
 	}
 }
+
+// Committing bytes whose object exists but is damaged (same size, wrong content)
+// replaces the damaged copy instead of keeping it (found by review).
+func TestCommitReplacesDamagedObject(t *testing.T) {
+	s := newStore(t)
+	obj, err := s.PutBytes([]byte("hello, object"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := s.ObjectPath(obj.Hash)
+	if err := s.fs.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := afero.WriteFile(s.fs, path, []byte("HELLO, object"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutBytes([]byte("hello, object")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.ReadObject(obj); err != nil || string(b) != "hello, object" {
+		t.Fatalf("after recommit: %q, %v", b, err)
+	}
+}

@@ -204,7 +204,9 @@ func (x *CodeIndex) hash(ipath string, visiting []string) (string, error) {
 		return "", fmt.Errorf("code identity: package %s is not in the embedded source (see source.go at the module root)", ipath)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "package %s\ngo %s\n", ipath, x.goVersion)
+	// The architecture counts too: the compiler may fuse a*b+c into one rounding on
+	// some (arm64, ppc64), so the same source can give other bits there.
+	fmt.Fprintf(h, "package %s\ngo %s %s\n", ipath, x.goVersion, runtime.GOARCH)
 	names := make([]string, 0, len(pkg.files))
 	for n := range pkg.files {
 		names = append(names, n)
