@@ -47,7 +47,7 @@ func (c *taskContext) Decode(dst any) error {
 	if err := yaml.Unmarshal([]byte(c.spec.Params), dst); err != nil {
 		return fmt.Errorf("params of stage %s: %w", c.spec.Stage, err)
 	}
-	return nil
+	return checkOwnGroup(c.spec.Params, c.spec.Stage, dst)
 }
 
 func (c *taskContext) Item() task.Item {
@@ -333,4 +333,53 @@ func (in *input) ScanTable(name string, columns []string, fn func(*table.Table) 
 	}
 	defer f.Close()
 	return table.ScanParquet(f, o.Size, columns, fn)
+}
+
+// checkOwnGroup reports the keys of the stage's own param group (the group named like
+// the stage: fit for stage fit, ...) that dst has no field for: a misspelt key in
+// pipeline.yaml would otherwise be silently ignored while still changing the key.
+// Other groups a stage reads may be read in part, so only its own is checked.
+func checkOwnGroup(paramsYAML, stage string, dst any) error {
+	var params map[string]any
+	if err := yaml.Unmarshal([]byte(paramsYAML), &params); err != nil {
+		return nil // Decode has reported it
+	}
+	own, ok := params[stage].(map[string]any)
+	if !ok {
+		return nil
+	}
+	b, err := yaml.Marshal(dst)
+	if err != nil {
+		return nil
+	}
+	var decoded map[string]any
+	if err := yaml.Unmarshal(b, &decoded); err != nil {
+		return nil
+	}
+	got, ok := decoded[stage].(map[string]any)
+	if !ok {
+		return nil // dst does not read the group as a whole
+	}
+	var unknown []string
+	var walk func(prefix string, p, d map[string]any)
+	walk = func(prefix string, p, d map[string]any) {
+		for k, v := range p {
+			dv, ok := d[k]
+			if !ok {
+				unknown = append(unknown, prefix+k)
+				continue
+			}
+			if pm, ok := v.(map[string]any); ok {
+				if dm, ok := dv.(map[string]any); ok {
+					walk(prefix+k+".", pm, dm)
+				}
+			}
+		}
+	}
+	walk(stage+".", own, got)
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return fmt.Errorf("stage %s does not know the param(s) %s (misspelt? see the stage's documentation for its params)", stage, strings.Join(unknown, ", "))
 }
