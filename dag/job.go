@@ -195,6 +195,20 @@ func RunJob(ctx context.Context, env JobEnv, spec *JobSpec) (*cache.Manifest, er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The key holds the input files' hashes from when the run was planned; if a file
+	// changed while the stage read it, its outputs belong to neither version.
+	if len(spec.Components.Files) > 0 {
+		files := env.Store.FileHasher()
+		for _, f := range spec.Components.Files {
+			h, err := files.Hash(f.Path)
+			if err != nil {
+				return nil, fmt.Errorf("job %s: input %s: %w", spec.Label, f.Path, err)
+			}
+			if h != f.Hash {
+				return nil, fmt.Errorf("job %s: input %s (%s) changed while the task ran; nothing was committed: run again", spec.Label, f.Path, f.Param)
+			}
+		}
+	}
 	end := time.Now()
 
 	m := &cache.Manifest{Key: spec.Key, Components: spec.Components, Log: c.log}
