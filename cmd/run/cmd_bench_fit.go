@@ -8,12 +8,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"nmdyn/stages/rnn"
+	"nmdyn/stages/rnn/rnnbench"
 )
 
 func init() { register(newBenchFitCmd) }
 
 type benchFitOptions struct {
-	rnn.BenchConfig
+	rnnbench.Config
 	mechanism string
 }
 
@@ -56,7 +57,7 @@ func runBenchFit(w io.Writer, o *benchFitOptions) error {
 	if o.Neurons < 1 || o.Window < 2 || o.Bins < o.Window || o.Batch < 1 || o.Rank < 1 || o.Epochs < 1 {
 		return usageError{fmt.Errorf("bench-fit: sizes must be positive and --bins >= --window")}
 	}
-	res, err := rnn.BenchFit(o.BenchConfig)
+	res, err := rnnbench.Fit(o.Config)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
 package rnn
 
 // The optimiser works on one flat parameter vector; the model's slices are views into
-// it, so updates need no copying and a gradient is a Model of the same shape.
+// it, so updates need no copying. Gradients use the same flat layout.
 
 // blocks lists the model's parameter slices in their fixed flat order.
 func (m *Model) blocks() []*[]float64 {
@@ -48,14 +48,6 @@ func (m *Model) bind(flat []float64) {
 	if off != len(flat) {
 		panic("rnn: flat vector length does not match the model")
 	}
-}
-
-// viewOf returns a model of m's shape whose parameter slices view buf (a gradient or
-// an optimiser state); the metadata is shared with m.
-func (m *Model) viewOf(buf []float64) *Model {
-	v := *m
-	v.bind(buf)
-	return &v
 }
 
 // paramGroups names the blocks of the flat vector, in order, for reports and tests.

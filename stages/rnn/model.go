@@ -153,16 +153,6 @@ func Basis(nu float64, dst []float64) {
 	}
 }
 
-// BasisDeriv fills dst with d f_k / d nu.
-func BasisDeriv(nu float64, dst []float64) {
-	u := 2*nu - 1
-	p := 1.0 // u^(k-1)
-	for k := range dst {
-		dst[k] = 2 * float64(k+1) * p
-		p *= u
-	}
-}
-
 // NEState is the NE-dependent part of the network at one level nu: gains, additive
 // input and low-rank coefficients. Fill it with (*Model).AtNE.
 type NEState struct {

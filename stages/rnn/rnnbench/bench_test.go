@@ -1,6 +1,7 @@
-package rnn
+package rnnbench
 
 import (
+	"nmdyn/stages/rnn"
 	"runtime"
 	"testing"
 )
@@ -10,8 +11,8 @@ import (
 // ../shared/bench/compare.sh, which runs the PyTorch reference on the same shape.
 func BenchmarkEpoch(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		res, err := BenchFit(BenchConfig{Neurons: 200, Bins: 24000, Window: 100, Batch: 32, Rank: 2,
-			Epochs: 1, Mechanism: PostGain, Threads: runtime.GOMAXPROCS(0), Seed: 1})
+		res, err := Fit(Config{Neurons: 200, Bins: 24000, Window: 100, Batch: 32, Rank: 2,
+			Epochs: 1, Mechanism: rnn.PostGain, Threads: runtime.GOMAXPROCS(0), Seed: 1})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,35 +1,39 @@
-package rnn
+// Package rnnbench times the network fit on synthetic data of a given shape, with the
+// flags of the PyTorch reference (../shared/bench/torch_ref.py), for `run bench-fit`.
+// It lives outside package rnn so that editing the benchmark does not change the
+// fitting stages' code identity.
+package rnnbench
 
 import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"nmdyn/stages/rnn"
 	"sort"
-	"time"
 )
 
-// BenchConfig mirrors the flags of the PyTorch reference (../shared/bench/torch_ref.py)
+// Config mirrors the flags of the PyTorch reference (../shared/bench/torch_ref.py)
 // so the two can be timed side by side on the same sizes.
-type BenchConfig struct {
+type Config struct {
 	Neurons, Bins, Window, Batch, Rank, Epochs int
-	Mechanism                                  Variant
+	Mechanism                                  rnn.Variant
 	Threads                                    int
 	Seed                                       uint64
 }
 
-// BenchResult is what one benchmark run measured.
-type BenchResult struct {
+// Result is what one benchmark run measured.
+type Result struct {
 	SecondsPerEpoch   float64 // median over the timed epochs
 	FinalLoss         float64
 	NeuronStepsPerSec float64
 	Params            int
 }
 
-// BenchFit builds a synthetic problem of the reference's shape (Poisson(0.2) counts,
+// Fit builds a synthetic problem of the reference's shape (Poisson(0.2) counts,
 // a random-walk NE level, windows of the continuous recording, K = 2 basis functions,
 // alpha = 0.5, random loadings) and times epochs of Adam as Train runs them. Like the
 // reference it runs one untimed warm-up epoch and reports the median of the others.
-func BenchFit(cfg BenchConfig) (BenchResult, error) {
+func Fit(cfg Config) (Result, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 99))
 	N, T, W := cfg.Neurons, cfg.Bins, cfg.Window
 	nu := make([]float64, T)
@@ -47,21 +51,21 @@ func BenchFit(cfg BenchConfig) (BenchResult, error) {
 	for i := range y {
 		y[i] = float32(poisson(rng, 0.2))
 	}
-	d, err := NewData(y, N, nu, nil, 0, 2, 0.05)
+	d, err := rnn.NewData(y, N, nu, nil, 0, 2, 0.05)
 	if err != nil {
-		return BenchResult{}, err
+		return Result{}, err
 	}
 	nw := T / W
 	starts := make([]int, nw)
 	for w := range starts {
 		starts[w] = w * W
 	}
-	zs := InitStatistics(d, starts, 0.25, func(int) bool { return true })
-	wins := make([]Window, nw)
+	zs := rnn.InitStatistics(d, starts, 0.25, func(int) bool { return true })
+	wins := make([]rnn.Window, nw)
 	for w := range wins {
-		wins[w] = Window{Start: starts[w], Len: W, Z: zs[w]}
+		wins[w] = rnn.Window{Start: starts[w], Len: W, Z: zs[w]}
 	}
-	m := New(cfg.Mechanism, N, cfg.Rank, 2, 0, 0.05, 0.1)
+	m := rnn.New(cfg.Mechanism, N, cfg.Rank, 2, 0, 0.05, 0.1)
 	flat := m.Flatten()
 	for i := range flat {
 		flat[i] = 0.1 * rng.NormFloat64()
@@ -71,26 +75,24 @@ func BenchFit(cfg BenchConfig) (BenchResult, error) {
 		m.Nv[i] = rng.NormFloat64()
 	}
 	var times []float64
-	var last EpochRecord
-	set := &TrainSettings{Epochs: cfg.Epochs + 1, BatchWindows: cfg.Batch, Threads: cfg.Threads,
+	var last rnn.EpochRecord
+	set := &rnn.TrainSettings{Epochs: cfg.Epochs + 1, BatchWindows: cfg.Batch, Threads: cfg.Threads,
 		Seed: cfg.Seed, Patience: cfg.Epochs + 2,
-		Progress: func(rec EpochRecord) {
+		Progress: func(rec rnn.EpochRecord) {
 			if rec.Epoch > 0 {
 				times = append(times, rec.Seconds)
 			}
 			last = rec
 		}}
-	start := time.Now()
-	if _, err := Train(context.Background(), m, d, wins, nil, nil, set); err != nil {
-		return BenchResult{}, err
+	if _, err := rnn.Train(context.Background(), m, d, wins, nil, nil, set); err != nil {
+		return Result{}, err
 	}
-	_ = start
 	sort.Float64s(times)
 	med := math.NaN()
 	if len(times) > 0 {
 		med = times[len(times)/2]
 	}
-	return BenchResult{SecondsPerEpoch: med, FinalLoss: last.TrainLoss,
+	return Result{SecondsPerEpoch: med, FinalLoss: last.TrainLoss,
 		NeuronStepsPerSec: float64(N*nw*W) / med, Params: m.NumParams()}, nil
 }
 
