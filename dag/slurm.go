@@ -62,8 +62,9 @@ type SlurmExecutor struct {
 	Run SlurmRunner
 	// Jobs, when > 0, overrides Config's max_jobs: tasks in the queue at once.
 	Jobs int
-	// Log receives what concerns no single task (sacct missing, adopted jobs
-	// of other tasks); nil: discarded.
+	// Log receives what concerns no single task (sacct unusable, squeue
+	// failing, the scancel of an interrupted run); nil: discarded. What
+	// concerns a task goes to its job's log (the progress display).
 	Log func(string)
 	// Poll overrides Config's poll interval when > 0.
 	Poll time.Duration
@@ -109,9 +110,7 @@ type slurmTask struct {
 	submits      int       // sbatch calls that gave a job in this run
 	nextSubmit   time.Time // when a temporarily refused sbatch is tried again
 	sbatchTries  int
-	state        string
 	node         string
-	reason       string
 	runningSince time.Time
 	goneSince    time.Time
 	heldWarned   bool
@@ -436,7 +435,7 @@ func (e *SlurmExecutor) adopt(t *slurmTask, queue []slurmJob) bool {
 			e.run("scancel", dups...)
 			t.logf("cancelled duplicate Slurm job(s) %s of this task", strings.Join(dups, " "))
 		}
-		t.attempt, t.dir, t.jobID, t.name, t.state = bestN, filepath.Join(t.keyDir, strconv.Itoa(bestN)), best.ID, best.Name, best.State
+		t.attempt, t.dir, t.jobID, t.name = bestN, filepath.Join(t.keyDir, strconv.Itoa(bestN)), best.ID, best.Name
 		t.submits = 1
 		t.logf("adopted Slurm job %s (%s), submitted by an earlier run", best.ID, strings.ToLower(best.State))
 		return true
@@ -503,7 +502,7 @@ func (e *SlurmExecutor) submit(t *slurmTask) {
 		}
 	}
 	t.sbatchTries = 0
-	t.jobID, t.state, t.submits = id, "PENDING", t.submits+1
+	t.jobID, t.submits = id, t.submits+1
 	t.runningSince, t.goneSince, t.node = time.Time{}, time.Time{}, ""
 	host, _ := os.Hostname()
 	rec := submitRecord{JobID: id, Name: t.name, Attempt: t.attempt, Submitted: time.Now(), Host: host, PID: os.Getpid(), Sbatch: args}
@@ -708,7 +707,6 @@ func readSubmit(fs afero.Fs, dir string) (*submitRecord, error) {
 // not see the cache.
 func (e *SlurmExecutor) watchActive(t *slurmTask, j slurmJob, now time.Time) {
 	t.goneSince = time.Time{}
-	t.state, t.reason = j.State, j.Reason
 	if j.Node != "" {
 		t.node = j.Node
 	}
@@ -799,7 +797,7 @@ func (e *SlurmExecutor) retry(t *slurmTask, why string) {
 		return
 	}
 	t.logf("%s; resubmitting (retry %d of %d)", why, t.submits, n)
-	t.jobID, t.state = "", ""
+	t.jobID = ""
 	t.nextSubmit = time.Now()
 	e.submit(t)
 }

@@ -54,8 +54,11 @@ type SlurmConfig struct {
 	// Stages overrides Defaults per stage name: non-empty fields replace the
 	// default, sbatch_args are appended to the default's.
 	Stages  map[string]SlurmResources
-	MaxJobs int           // 0: DefaultSlurmMaxJobs
-	Retries int           // -1: not given (DefaultSlurmRetries)
+	MaxJobs int // 0: DefaultSlurmMaxJobs
+	// Retries is how many times a task is resubmitted after its job died
+	// through no fault of its own; -1 (what the parser leaves when the key is
+	// absent) means DefaultSlurmRetries, and a literal SlurmConfig{} has 0.
+	Retries int
 	Poll    time.Duration // 0: DefaultSlurmPoll
 
 	stagePos map[string]Pos
