@@ -66,8 +66,11 @@ type SlurmError struct {
 }
 
 func (e *SlurmError) Error() string {
-	if e.Msg == "" && e.Err != nil {
+	switch {
+	case e.Msg == "" && e.Err != nil:
 		return fmt.Sprintf("%s: %v", e.Cmd, e.Err)
+	case e.NotFound || strings.HasPrefix(e.Msg, e.Cmd+":"):
+		return e.Msg // "sbatch: error: ..." names itself
 	}
 	return fmt.Sprintf("%s: %s", e.Cmd, e.Msg)
 }
