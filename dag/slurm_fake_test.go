@@ -32,7 +32,7 @@ type fakeSlurm struct {
 	accounting bool     // sacct answers; else "accounting storage is disabled"
 	nodes      []string // sinfo's nodes (default: one, "node1")
 	hold       bool     // new jobs stay PENDING until release()
-	failNext   []string // the next submitted jobs end in these states without running
+	failNext   []string // the next submitted jobs end in these states ("TIMEOUT", "FAILED 97:0") without running
 	noRun      bool     // jobs run without executing their script (a node that cannot see it)
 	skipScript bool     // jobs complete at once without executing their script
 	forget     bool     // finished jobs are unknown to scontrol (purged)
@@ -113,7 +113,9 @@ func (f *fakeSlurm) sbatch(args []string) ([]byte, error) {
 	f.jobs[j.id] = j
 	switch {
 	case len(f.failNext) > 0:
-		j.state, j.exit = f.failNext[0], "0:0"
+		// "STATE" or "STATE code:signal"
+		j.state, j.exit, _ = strings.Cut(f.failNext[0]+" 0:0", " ")
+		j.exit = strings.Fields(j.exit)[0]
 		f.failNext = f.failNext[1:]
 		close(j.ended)
 	case f.hold:

@@ -391,6 +391,25 @@ func TestSlurmRetries(t *testing.T) {
 	}
 }
 
+// Jobs ended by Slurm for a reason of the task's own fail it, saying which
+// setting to change; none is resubmitted.
+func TestSlurmJobStates(t *testing.T) {
+	for _, c := range []struct{ state, want string }{
+		{"TIMEOUT", "ran out of time (--time not set: the partition's default): raise executor.slurm.stages.a.time in pipeline.yaml"},
+		{"OUT_OF_MEMORY", "ran out of memory (--mem not set: the partition's default): raise executor.slurm.stages.a.mem"},
+		{"CANCELLED", "was cancelled outside nmdyn (scancel or an administrator); nothing of it was committed"},
+		{"FAILED 97:0", "could not write into"},
+		{"DEADLINE", "ended (DEADLINE, exit 0:0) but its exit file never appeared"},
+	} {
+		st := newSlurmTest(t, "b")
+		st.fake.failNext = []string{c.state}
+		_, err := st.Run(context.Background(), st.plan(t), RunOptions{Executor: st.executor(t)})
+		if err == nil || !strings.Contains(err.Error(), c.want) || st.fake.count("sbatch") != 1 {
+			t.Errorf("%s: %d sbatch calls, err = %v", c.state, st.fake.count("sbatch"), err)
+		}
+	}
+}
+
 // waitRunning waits until n jobs run in the fake cluster.
 func waitRunning(t *testing.T, f *fakeSlurm, n int) []string {
 	t.Helper()
@@ -506,9 +525,10 @@ func TestSlurmAdoptAfterKill(t *testing.T) {
 	}
 	sbatches := st.fake.count("sbatch") // a and the four b
 
-	// One b job finishes while no controller watches: its exit file says so.
+	// Jobs submitted from now on wait in the queue until released (c, after
+	// the adopted b jobs finish).
 	st.fake.mu.Lock()
-	st.fake.hold = true // c and figs wait in the queue until released
+	st.fake.hold = true
 	st.fake.mu.Unlock()
 
 	st.Engine = st.engine(t)
