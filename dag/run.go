@@ -32,6 +32,10 @@ type RunOptions struct {
 	Executor Executor
 	// NoPublish skips copying outputs into `publish:` directories.
 	NoPublish bool
+	// Hold, when set, is asked before each task starts and before publishing; an
+	// error stops the run there (running tasks finish) and is returned. The CLI
+	// uses it to stop when the cache lock was lost to another run.
+	Hold func() error
 }
 
 // Summary is what a run did.
@@ -161,6 +165,7 @@ type run struct {
 	ready    []*node
 	running  int
 	stopping bool
+	held     error // why Hold stopped the run
 	events   chan result
 	sum      *Summary
 }
@@ -213,7 +218,7 @@ func (e *Engine) Run(ctx context.Context, p *Plan, opt RunOptions) (*Summary, er
 	// task), hence the loop.
 	for {
 		r.loop(ctx)
-		if r.stopping || ctx.Err() != nil || opt.NoPublish {
+		if r.stopping || ctx.Err() != nil || opt.NoPublish || r.hold() {
 			break
 		}
 		again, err := r.publish()
@@ -237,10 +242,24 @@ func (e *Engine) Run(ctx context.Context, p *Plan, opt RunOptions) (*Summary, er
 	if err := ctx.Err(); err != nil {
 		return r.sum, err
 	}
+	if r.held != nil {
+		return r.sum, r.held
+	}
 	if len(r.sum.Failures) > 0 {
 		return r.sum, &RunError{Failures: r.sum.Failures}
 	}
 	return r.sum, nil
+}
+
+// hold asks opt.Hold whether the run may go on; once it says no, the run stops.
+func (r *run) hold() bool {
+	if r.held == nil && r.opt.Hold != nil {
+		if err := r.opt.Hold(); err != nil {
+			r.held = err
+			r.stopping = true
+		}
+	}
+	return r.held != nil
 }
 
 func (r *run) report(ev Event) {
@@ -271,7 +290,7 @@ func (r *run) recount(n *node) {
 func (r *run) loop(ctx context.Context) {
 	ctxDone := ctx.Done()
 	for {
-		for !r.stopping && ctx.Err() == nil && r.running < r.exec.Slots() && len(r.ready) > 0 {
+		for !r.stopping && ctx.Err() == nil && r.running < r.exec.Slots() && len(r.ready) > 0 && !r.hold() {
 			r.startNext(ctx)
 		}
 		if r.running == 0 {

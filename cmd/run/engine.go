@@ -183,11 +183,10 @@ func runPipeline(ctx context.Context, g *globalOptions, targets []string, downst
 	}
 	console := dag.NewConsole(g.out(), g.tty, g.width)
 	p.engine.Report = console
+	// A lost lock (taken over after our refreshes stalled) stops the run before
+	// the next task and before publishing: another run now owns the cache.
 	_, err = p.engine.Run(ctx, plan, dag.RunOptions{Targets: targets, Downstream: downstream, Force: g.force,
-		KeepGoing: g.keepGoing, Executor: ex})
+		KeepGoing: g.keepGoing, Executor: ex, Hold: l.Lost})
 	console.Close()
-	if lerr := l.Lost(); lerr != nil {
-		fmt.Fprintf(g.errw(), "warning: %v\n", lerr)
-	}
 	return err
 }
