@@ -90,6 +90,23 @@ var sections = map[string]func(p *Pipeline, d *decoder, n ast.Node){
 	"params":   decodeParams,
 	"stages":   decodeStages,
 	"executor": decodeExecutor,
+	"root":     decodeRoot,
+}
+
+// decodeRoot reads `root:`, the project directory relative to the pipeline file
+// (default: the file's own directory). A pipeline kept in a subdirectory (e.g.
+// pipelines/recovery.yaml with `root: ..`) then shares the project's paths, cache
+// and figures/.
+func decodeRoot(p *Pipeline, d *decoder, n ast.Node) {
+	v, ok := d.str(n, "root")
+	if !ok {
+		return
+	}
+	if filepath.IsAbs(v) {
+		d.errorf(n, "root %q: give the project directory relative to this file", v)
+		return
+	}
+	p.Dir = filepath.Join(p.Dir, v)
 }
 
 var (

@@ -33,6 +33,8 @@ type verdict struct {
 	winner     rnn.Variant
 	indist     []rnn.Variant
 	neEffect   bool
+	// The prediction check's verdicts, when the study runs it (else nil).
+	respU, varU *bool
 }
 
 // Run is the stage.
@@ -78,6 +80,9 @@ func Run(ctx task.Context) error {
 			v.indist = append(v.indist, iv)
 		}
 		vs = append(vs, v)
+	}
+	if err := addPredictions(ctx, vs); err != nil {
+		return err
 	}
 	sort.Slice(vs, func(i, j int) bool {
 		if vs[i].generating != vs[j].generating {
@@ -144,6 +149,9 @@ type result struct {
 	indist    map[[2]rnn.Variant]int // (generating, variant) -> sessions where variant is indistinguishable from the winner
 	recovered map[rnn.Variant]int
 	neEffect  map[rnn.Variant]int
+	respU     map[rnn.Variant]int // sessions with an inverted U in responsiveness
+	varU      map[rnn.Variant]int // ... in variability
+	predicted bool                // whether the study ran the prediction check
 }
 
 // recovered says whether a session's verdict recovers its generating variant: the
@@ -162,7 +170,8 @@ func recovered(v verdict) bool {
 
 func tally(vs []verdict) *result {
 	r := &result{sessions: map[rnn.Variant]int{}, winners: map[[2]rnn.Variant]int{},
-		indist: map[[2]rnn.Variant]int{}, recovered: map[rnn.Variant]int{}, neEffect: map[rnn.Variant]int{}}
+		indist: map[[2]rnn.Variant]int{}, recovered: map[rnn.Variant]int{}, neEffect: map[rnn.Variant]int{},
+		respU: map[rnn.Variant]int{}, varU: map[rnn.Variant]int{}}
 	for _, v := range vs {
 		if r.sessions[v.generating] == 0 {
 			r.gens = append(r.gens, v.generating)
@@ -177,6 +186,15 @@ func tally(vs []verdict) *result {
 		}
 		if v.neEffect {
 			r.neEffect[v.generating]++
+		}
+		if v.respU != nil {
+			r.predicted = true
+			if *v.respU {
+				r.respU[v.generating]++
+			}
+			if *v.varU {
+				r.varU[v.generating]++
+			}
 		}
 	}
 	return r
@@ -223,7 +241,17 @@ func (r *result) summary() map[string]any {
 		}
 		matrix[string(g)] = row
 	}
-	return map[string]any{"recovery_rate": rate, "ne_effect_rate": ne, "winners": matrix}
+	out := map[string]any{"recovery_rate": rate, "ne_effect_rate": ne, "winners": matrix}
+	if r.predicted {
+		ru, vu := map[string]any{}, map[string]any{}
+		for _, g := range r.gens {
+			ru[string(g)] = float64(r.respU[g]) / float64(r.sessions[g])
+			vu[string(g)] = float64(r.varU[g]) / float64(r.sessions[g])
+		}
+		out["responsiveness_inverted_u_rate"] = ru
+		out["variability_inverted_u_rate"] = vu
+	}
+	return out
 }
 
 func verdictTable(vs []verdict) *table.Table {
@@ -244,8 +272,17 @@ func verdictTable(vs []verdict) *table.Table {
 		ne = append(ne, v.neEffect)
 		rec = append(rec, recovered(v))
 	}
-	return table.New().AddString("generating", gen).AddString("sim_seed", seed).AddString("winner", win).
+	t := table.New().AddString("generating", gen).AddString("sim_seed", seed).AddString("winner", win).
 		AddString("indistinguishable", ind).AddBool("ne_effect_significant", ne).AddBool("recovered", rec)
+	if len(vs) > 0 && vs[0].respU != nil {
+		var ru, vu []bool
+		for _, v := range vs {
+			ru = append(ru, v.respU != nil && *v.respU)
+			vu = append(vu, v.varU != nil && *v.varU)
+		}
+		t.AddBool("responsiveness_inverted_u", ru).AddBool("variability_inverted_u", vu)
+	}
+	return t
 }
 
 // grid is a generating x variant matrix of fractions for a heat map.
@@ -309,4 +346,41 @@ func (r *result) figure() (png, svg []byte, err error) {
 		fig.Panels[0][col] = p
 	}
 	return fig.Render()
+}
+
+// addPredictions attaches the prediction check's inverted-U verdicts to the sessions,
+// when `predict` is an input of this stage (matched by mechanism and sim_seed).
+func addPredictions(ctx task.Context, vs []verdict) error {
+	ins, err := ctx.Inputs("predict")
+	if err != nil {
+		return nil // not part of this study
+	}
+	for _, in := range ins {
+		gen := fmt.Sprint(in.Item()["mechanism"])
+		seed := fmt.Sprint(in.Item()["sim_seed"])
+		b, err := in.File("summary.json")
+		if err != nil {
+			return err
+		}
+		var s struct {
+			Prediction struct {
+				Responsiveness struct {
+					InvertedU bool `json:"inverted_u"`
+				} `json:"responsiveness"`
+				Variability struct {
+					InvertedU bool `json:"inverted_u"`
+				} `json:"variability"`
+			} `json:"prediction"`
+		}
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("recovery: predict summary.json of %v: %w", in.Item(), err)
+		}
+		for i := range vs {
+			if string(vs[i].generating) == gen && vs[i].simSeed == seed {
+				r, v := s.Prediction.Responsiveness.InvertedU, s.Prediction.Variability.InvertedU
+				vs[i].respU, vs[i].varU = &r, &v
+			}
+		}
+	}
+	return nil
 }
