@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"nmdyn/stages/dynamics"
 	"nmdyn/stages/gmm"
 	"nmdyn/stages/rnn"
 	"nmdyn/stages/table"
@@ -388,10 +389,7 @@ func fittedRegimes(ctx task.Context, model *rnn.Model, gridSize int, regimes Reg
 		}
 		return append([]float64(nil), nu...), append([]string(nil), reg...), nil
 	}
-	grid := make([]float64, gridSize)
-	for i := range grid {
-		grid[i] = float64(i) / float64(gridSize-1)
-	}
+	grid := dynamics.DefaultGrid(gridSize)
 	reg, err := regimes(model, grid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster: regimes of the fitted network: %w", err)
