@@ -95,13 +95,17 @@ type EventConfig struct {
 	Spread        float64  `yaml:"spread" json:"spread"`
 }
 
-// NEConfig is the true NE level: nu = Phi(z + b), with z an Ornstein-Uhlenbeck
-// process (unit variance, time constant tau_s), Phi the standard normal
-// distribution function (so nu is uniform on [0, 1] when b = 0), and b phasic
-// bursts: at burst_per_min per minute on average, b jumps by burst_amplitude and
-// decays with burst_decay_s.
+// NEConfig is the true NE level: nu = Phi(s / sd_s), with s the sum of an
+// Ornstein-Uhlenbeck process (unit variance, time constant tau_s) and phasic
+// bursts b (at burst_per_min per minute on average, b jumps by burst_amplitude
+// and decays with burst_decay_s), smoothed by a first-order low-pass of time
+// constant smooth_s; sd_s is the smoothed OU's stationary standard deviation,
+// so nu is uniform on [0, 1] without bursts (Phi the standard normal
+// distribution function). The smoothing takes out the OU's fast wiggles, which
+// the sensor's kinetics would hide from the photometry.
 type NEConfig struct {
 	TauS           float64 `yaml:"tau_s" json:"tau_s"`
+	SmoothS        float64 `yaml:"smooth_s" json:"smooth_s"`
 	BurstPerMin    float64 `yaml:"burst_per_min" json:"burst_per_min"`
 	BurstAmplitude float64 `yaml:"burst_amplitude" json:"burst_amplitude"`
 	BurstDecayS    float64 `yaml:"burst_decay_s" json:"burst_decay_s"`
@@ -160,24 +164,24 @@ func Defaults() Config {
 		Network: NetworkConfig{
 			PeakCoupling: 0.98,
 			NoneCoupling: 0.6,
-			FastCoupling: -0.5,
+			FastCoupling: 0.1,
 			NEStrength:   1,
 			LoadingNoise: 0.5,
 			ParamSpread:  0.15,
 		},
-		Noise: NoiseConfig{SharedSlow: 0.12, SharedFast: 0.3, Private: 0.2},
+		Noise: NoiseConfig{SharedSlow: 0.015, SharedFast: 0.1, Private: 0.05},
 		Events: EventConfig{
 			Labels:        []string{"stim_a", "stim_b"},
-			MeanIntervalS: 4,
-			MinIntervalS:  1.5,
-			Strength:      1.0,
+			MeanIntervalS: 1.5,
+			MinIntervalS:  0.5,
+			Strength:      0.3,
 			Spread:        0.1,
 		},
-		NE: NEConfig{TauS: 12, BurstPerMin: 0.5, BurstAmplitude: 1.5, BurstDecayS: 4},
+		NE: NEConfig{TauS: 12, SmoothS: 3, BurstPerMin: 0.5, BurstAmplitude: 1.5, BurstDecayS: 4},
 		Photometry: PhotometryConfig{
 			RateHz:          20,
-			RiseS:           0.2,
-			DecayS:          1.5,
+			RiseS:           0.1,
+			DecayS:          1.0,
 			DFF:             0.08,
 			SignalF0:        1,
 			ControlF0:       0.6,
@@ -189,7 +193,7 @@ func Defaults() Config {
 			MotionDurationS: 1,
 			MotionWander:    0.002,
 		},
-		Rates: RateConfig{MinHz: 2, MaxHz: 15, Modulation: []float64{0.5, 1.0}},
+		Rates: RateConfig{MinHz: 2, MaxHz: 15, Modulation: []float64{3, 4}},
 	}
 }
 
@@ -311,7 +315,7 @@ func (c *Config) Check() error {
 		nonneg("noise.shared_slow", c.Noise.SharedSlow), nonneg("noise.shared_fast", c.Noise.SharedFast), nonneg("noise.private", c.Noise.Private),
 		pos("events.mean_interval_s", c.Events.MeanIntervalS), nonneg("events.min_interval_s", c.Events.MinIntervalS),
 		nonneg("events.strength", c.Events.Strength), nonneg("events.spread", c.Events.Spread),
-		pos("ne.tau_s", c.NE.TauS), nonneg("ne.burst_per_min", c.NE.BurstPerMin), nonneg("ne.burst_amplitude", c.NE.BurstAmplitude),
+		pos("ne.tau_s", c.NE.TauS), nonneg("ne.smooth_s", c.NE.SmoothS), nonneg("ne.burst_per_min", c.NE.BurstPerMin), nonneg("ne.burst_amplitude", c.NE.BurstAmplitude),
 		pos("ne.burst_decay_s", c.NE.BurstDecayS),
 		pos("photometry.rate_hz", c.Photometry.RateHz), pos("photometry.rise_s", c.Photometry.RiseS), pos("photometry.decay_s", c.Photometry.DecayS),
 		pos("photometry.dff", c.Photometry.DFF), pos("photometry.signal_f0", c.Photometry.SignalF0), pos("photometry.control_f0", c.Photometry.ControlF0),

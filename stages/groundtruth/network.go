@@ -27,26 +27,39 @@ func profileOf(v rnn.Variant, a1, a2 float64) profile {
 	// that the populations look alike.
 	w := a1 / (2 * a2 * popTwoSlowInputVar)
 	switch v {
-	case rnn.PreGain, rnn.PostGain:
+	case rnn.PostGain:
 		// Log-gains -a u^2 and -2 a u^2 (u = 2 nu - 1): lambda(u) / lambda(0) =
 		// 1 - (1 - e^{-a u^2})^2, which is flat to fourth order at u = 0 and
-		// 0.47 at u = +-1 for a = 1.3.
+		// 0.47 at u = +-1 for a = 1.3. Both populations respond less away from
+		// intermediate NE, population 2 most.
 		return profile{w: w, ne: [2][2]float64{{0, -1.3}, {0, -2.6}}}
+	case rnn.PreGain:
+		// Log-gains +a u^2 and +2 a u^2: the outputs grow away from
+		// intermediate NE, population 2's (negative feedback on the slow
+		// direction, positive feedback on the others) twice as fast, so
+		// lambda(u) / lambda(0) = 2 e^{a u^2} - e^{2 a u^2} = 1 - (e^{a u^2} - 1)^2,
+		// flat to fourth order at u = 0 and 0.33 at u = +-1 for a = 0.6, while
+		// the other directions' coupling fast_coupling e^{2 a u^2} rises (0.25 ->
+		// 0.83): at the ends of NE the slow direction is fast and a fast one
+		// slows down. Two loops changing in opposite ways, seen only through
+		// the recurrence (a neuron's own response keeps its size), is what
+		// neither postgain (which would rescale the responses) nor lowrank (one
+		// rank-one term per basis function) can imitate.
+		return profile{w: w, ne: [2][2]float64{{0, 1.05}, {0, 2.1}}}
 	case rnn.Additive:
-		// Population 1's input rises as 0.7 u^2 (it saturates at both ends of NE,
-		// which weakens its positive feedback: sech^2(0.7 u^2)); population 2's
-		// falls as -0.4 u (its negative feedback weakens a little at both ends).
-		// lambda / lambda(0) ~ 2 sech^2(0.7 u^2) - sech^2(0.4 u): 0.98 at |u| =
-		// 0.5, 0.41 at |u| = 1.
-		return profile{w: w, ne: [2][2]float64{{0, 0.7}, {-0.4, 0}}}
+		// Population 1's input rises as 0.5 u^2 (it saturates at both ends of NE,
+		// which weakens its positive feedback: sech^2(0.5 u^2)); population 2's
+		// falls as -0.3 u (its negative feedback weakens a little at both ends).
+		// lambda / lambda(0) ~ 2 sech^2(0.5 u^2) - sech^2(0.3 u): 0.99 at |u| =
+		// 0.5, 0.66 at |u| = 1.
+		return profile{w: w, ne: [2][2]float64{{0, 0.5}, {-0.3, 0}}}
 	case rnn.LowRank:
-		// q_k = c_pk m_1 (+ spread): the NE terms change the slow coupling by
-		// sum_p alpha_p c_pk v_p f_k(u) (v_p the mean square of m_1: 1 and v2):
-		// 0 for k = 1 (the populations' linear terms cancel) and -0.5 u^2 for
-		// k = 2.
-		c21 := -0.5 * a1 / (a2 * popTwoSlowInputVar)
-		c22 := (-0.5 - a1*(-0.8)) / (a2 * popTwoSlowInputVar)
-		return profile{w: w, ne: [2][2]float64{{0.5, -0.8}, {c21, c22}}}
+		// q_k = c_k m_1 in both populations: the term k reads the slow
+		// state, q_k . m_1 / N = c_k (a1 + a2 v2) = lowRankDrive, so that at
+		// |f_k| = 1 its drive along its own new direction p_k equals the slow
+		// direction's drive m_1 kappa_1 (see lowRankDrive).
+		c := lowRankDrive / (a1 + a2*popTwoSlowInputVar)
+		return profile{w: w, ne: [2][2]float64{{c, c}, {c, c}}}
 	}
 	return profile{w: w}
 }
@@ -64,10 +77,37 @@ func profileOf(v rnn.Variant, a1, a2 float64) profile {
 // of the line (lambda = lambda0 (1 - 20 y^4) instead of lambda0 (1 - 3 y^2)).
 const popTwoSlowInputVar = 2.0
 
-// lowRankInputNoise is the standard deviation of the part of the low-rank input
-// loadings p_k unrelated to m_1 (so the NE-dependent input is not confined to
-// the span of M, as it would be for a pregain network).
-const lowRankInputNoise = 0.5
+// lowRankDrive is the strength of the lowrank mechanism's two terms. Both read
+// the slow state (q_k = c m_1) and write along new directions p_1, p_2,
+// orthogonal to the loadings: at |f_k(nu)| = 1 the drive along p_k equals
+// lowRankDrive times the slow direction's own drive m_1 kappa_1. A neuron's
+// response to the slow state (and to events) then follows m_1 + u p_1 + u^2 p_2
+// (u = 2 nu - 1): it turns towards +p_1 at high NE and -p_1 at low NE, and
+// towards p_2 at both ends. No gain mechanism can flip the sign of a neuron's
+// response (gains are positive), additive inputs are not locked to the state,
+// and a gain network of rank 2 could imitate one such term with its second
+// latent direction but not two, so this is the lowrank mechanism's own
+// signature.
+const lowRankDrive = 1.0
+
+// lowRankLoop is the feedback of the lowrank mechanism's u^2 direction onto
+// the slow one, n_1 += eta p_2, which makes the slow coupling fall away from
+// nu = 1/2 (the line attractor's collapse). The slow direction and p_2 form the
+// loop
+//
+//	tau dk_1/dt = (lambda0 - 1) k_1 + eta p_2,  tau dp_2/dt = -p_2 + u^2 D k_1   (D = lowRankDrive)
+//
+// whose slowest eigenvalue is (-(2 - lambda0) + sqrt(lambda0^2 + 4 eta D u^2)) / 2;
+// eta D = -lowRankLoop lambda0^2 / 4 makes the two eigenvalues meet at |u| = 1
+// (coupling lambda0 / 2 there, critically damped: no oscillation).
+const lowRankLoop = 1.0
+
+// fastKick is the weight of the second direction m_2 in the event inputs,
+// relative to the slow direction's: the slow direction must stay near its
+// fixed point, where the line is flat (see popTwoSlowInputVar), so its kicks are
+// small; the second direction's loop is far from critical and can take larger
+// kicks, which make its NE-dependent relaxation visible in the responses.
+const fastKick = 2.0
 
 // network is the generating model and what the generator keeps of its design.
 type network struct {
@@ -156,6 +196,16 @@ func buildNetwork(cfg *Config, rng *rand.Rand) (*network, error) {
 			m1q[a] = m1sq[a] * m1sq[a]
 		}
 		avoid := append(append([][]float64(nil), cols...), m1sq, m1z1, m1q)
+		// The same for the other directions' loops (weights m_r^2 and m_r z_r):
+		// their coupling stays symmetric in u too.
+		for r := 1; r < R; r++ {
+			mr, zr := cols[r], cols[R+r]
+			sq, mz := make([]float64, np), make([]float64, np)
+			for a := range mr {
+				sq[a], mz[a] = mr[a]*mr[a], mr[a]*zr[a]
+			}
+			avoid = append(avoid, sq, mz)
+		}
 		switch v {
 		case rnn.Additive, rnn.PreGain, rnn.PostGain:
 			dst := m.Gamma
@@ -169,22 +219,23 @@ func buildNetwork(cfg *Config, rng *rand.Rand) (*network, error) {
 				}
 			}
 		case rnn.LowRank:
-			// p_k = m_1 + noise outside the loadings; q_k = c_pk m_1 + spread
+			// p_1, p_2: new directions of unit mean square, orthogonal to the
+			// loadings and to each other (so q_k . p_j = 0 and n_r . p_1 = 0:
+			// no feedback but the designed n_1 . p_2); q_k = c_k m_1 + spread
 			// outside the loadings and the p's.
 			var ps [][]float64
-			for k := 0; k < K; k++ {
-				noise := spreadColumn(rng, np, lowRankInputNoise, cols)
-				pk := make([]float64, np)
-				for a := range pk {
-					pk[a] = m1[a] + noise[a]
-				}
-				ps = append(ps, pk)
+			for k := 0; k < 2; k++ {
+				ps = append(ps, spreadColumn(rng, np, 1, append(append([][]float64(nil), avoid...), ps...)))
 			}
 			qAvoid := append(append([][]float64(nil), avoid...), ps...)
 			for k := 0; k < K; k++ {
+				pk := make([]float64, np)
+				if k < 2 {
+					pk = ps[k]
+				}
 				dev := spreadColumn(rng, np, spread, qAvoid)
 				for a, i := range idx {
-					m.P[i*K+k] = ps[k][a]
+					m.P[i*K+k] = pk[a]
 					m.Q[i*K+k] = neMean(p, k)*m1[a] + dev[a]
 				}
 			}
@@ -192,25 +243,47 @@ func buildNetwork(cfg *Config, rng *rand.Rand) (*network, error) {
 	}
 	copy(m.M, mcol)
 	sigma := cfg.Network.LoadingNoise
+	// The other directions' feedback comes from population 2 alone: n_r =
+	// (fast / a2) m_r there, so their coupling is fast_coupling at nu = 1/2
+	// and follows population 2's gain (a loop of its own, which a mechanism
+	// acting on population 2 changes differently from the slow one).
 	for i := 0; i < n; i++ {
 		for r := 1; r < R; r++ {
-			m.Nv[i*R+r] = cfg.Network.FastCoupling*mcol[i*R+r] + sigma*zcol[i*R+r]
+			fb := 0.0
+			if pop[i] == 2 {
+				fb = cfg.Network.FastCoupling / a2
+			}
+			m.Nv[i*R+r] = fb*mcol[i*R+r] + sigma*zcol[i*R+r]
 		}
+	}
+	// The lowrank loop: n_1 += eta p_2 (see lowRankLoop), scaled with
+	// ne_strength like the rest of the mechanism.
+	eta := 0.0
+	if v == rnn.LowRank {
+		eta = -str * lowRankLoop * cfg.Network.PeakCoupling * cfg.Network.PeakCoupling / (4 * lowRankDrive)
 	}
 	setSlow := func(s float64) {
 		for i := 0; i < n; i++ {
 			m.Nv[i*R] = s*rho[i]*mcol[i*R] + sigma*zcol[i*R]
+			if eta != 0 {
+				m.Nv[i*R] += eta * m.P[i*K+1]
+			}
 		}
 	}
 
-	// Event inputs: label e kicks along (-1)^e m_1.
+	// Event inputs: label e kicks along (-1)^e m_1 + fastKick m_2, probing both
+	// loops.
 	for i := 0; i < n; i++ {
 		for e := 0; e < E; e++ {
 			sign := 1.0
 			if e%2 == 1 {
 				sign = -1
 			}
-			m.B[i*E+e] = cfg.Events.Strength * (sign*mcol[i*R] + cfg.Events.Spread*rng.NormFloat64())
+			b := sign * mcol[i*R]
+			if R > 1 && pop[i] == 2 {
+				b += fastKick * mcol[i*R+1]
+			}
+			m.B[i*E+e] = cfg.Events.Strength * (b + cfg.Events.Spread*rng.NormFloat64())
 		}
 	}
 

@@ -10,29 +10,42 @@ import (
 
 // neProcess draws the true NE level on the T bins of width dt (s):
 //
-//	z[t+1] = e^{-dt/tau} z[t] + sqrt(1 - e^{-2 dt/tau}) xi     (exact OU step, Var z = 1)
-//	b[t+1] = e^{-dt/tau_b} b[t] + A * (burst in bin t+1)        (bursts: Poisson, rate r)
-//	nu[t]  = Phi(z[t] + b[t])
+//	z[t+1] = a z[t] + sqrt(1 - a^2) xi,  a = e^{-dt/tau}         (exact OU step, Var z = 1)
+//	b[t+1] = e^{-dt/tau_b} b[t] + A * (burst in bin t+1)      (bursts: Poisson, rate r)
+//	s[t+1] = c s[t] + (1 - c) (z[t] + b[t]),  c = e^{-dt/smooth}   (low-pass)
+//	nu[t]  = Phi(s[t] / sd_s)
 //
-// Phi maps the stationary N(0, 1) of z to a uniform level on [0, 1], so the
-// recording visits low, intermediate and high NE alike.
+// sd_s^2 = (1 - c)(1 + a c) / ((1 - a c)(1 + c)) is the exact stationary variance
+// of the smoothed AR(1) z (from Var s = c^2 Var s + (1 - c)^2 + 2 c (1 - c)
+// Cov(s, z) and Cov(s, z) = a (1 - c) / (1 - a c)), so Phi maps it to a uniform
+// level on [0, 1] and the recording visits low, intermediate and high NE alike.
+// The low-pass makes the level smooth on the scale of the sensor's kinetics
+// (tonic NE does not jump from one 50 ms bin to the next), so the photometry
+// can follow it up to the sensor's delay.
 func neProcess(c *NEConfig, T int, dt float64, rng *rand.Rand) []float64 {
 	nu := make([]float64, T)
 	a := math.Exp(-dt / c.TauS)
 	sd := math.Sqrt(1 - a*a)
 	ab := math.Exp(-dt / c.BurstDecayS)
 	pBurst := 1 - math.Exp(-c.BurstPerMin/60*dt)
+	cs := 0.0
+	if c.SmoothS > 0 {
+		cs = math.Exp(-dt / c.SmoothS)
+	}
+	sdS := math.Sqrt((1 - cs) * (1 + a*cs) / ((1 - a*cs) * (1 + cs)))
 	z := rng.NormFloat64()
 	b := 0.0
+	s := z * sdS // start in the stationary distribution of s (approximately: s ~ z)
 	for t := range nu {
 		if t > 0 {
+			s = cs*s + (1-cs)*(z+b)
 			z = a*z + sd*rng.NormFloat64()
 			b *= ab
 			if rng.Float64() < pBurst {
 				b += c.BurstAmplitude
 			}
 		}
-		nu[t] = 0.5 * math.Erfc(-(z+b)/math.Sqrt2)
+		nu[t] = 0.5 * math.Erfc(-s/sdS/math.Sqrt2)
 	}
 	return nu
 }
