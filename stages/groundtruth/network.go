@@ -47,12 +47,13 @@ func profileOf(v rnn.Variant, a1, a2 float64) profile {
 		// rank-one term per basis function) can imitate.
 		return profile{w: w, ne: [2][2]float64{{0, 1.05}, {0, 2.1}}}
 	case rnn.Additive:
-		// Population 1's input rises as 0.5 u^2 (it saturates at both ends of NE,
-		// which weakens its positive feedback: sech^2(0.5 u^2)); population 2's
-		// falls as -0.3 u (its negative feedback weakens a little at both ends).
-		// lambda / lambda(0) ~ 2 sech^2(0.5 u^2) - sech^2(0.3 u): 0.99 at |u| =
-		// 0.5, 0.66 at |u| = 1.
-		return profile{w: w, ne: [2][2]float64{{0, 0.5}, {-0.3, 0}}}
+		// Population 1's input rises as 0.5 u^2 and population 2's falls as
+		// -0.3 u^2: both saturate at the ends of NE, population 1 (positive
+		// feedback) more, which weakens the slow feedback: lambda / lambda(0) ~
+		// 2 sech^2(0.5 u^2) - sech^2(0.3 u^2) (population 2's larger input
+		// loadings aside): 0.99 at |u| = 0.5, 0.66 at |u| = 1. The two
+		// populations' mean NE parameters are 0.8 apart, 5 spreads.
+		return profile{w: w, ne: [2][2]float64{{0, 0.5}, {0, -0.3}}}
 	case rnn.LowRank:
 		// q_k = c_k m_1 in both populations: the term k reads the slow
 		// state, q_k . m_1 / N = c_k (a1 + a2 v2) = lowRankDrive, so that at
@@ -107,7 +108,7 @@ const lowRankLoop = 1.0
 // fixed point, where the line is flat (see popTwoSlowInputVar), so its kicks are
 // small; the second direction's loop is far from critical and can take larger
 // kicks, which make its NE-dependent relaxation visible in the responses.
-const fastKick = 2.0
+const fastKick = 3.0
 
 // network is the generating model and what the generator keeps of its design.
 type network struct {

@@ -287,17 +287,22 @@ func TestScratchRecovery(t *testing.T) {
 					if ne == nil {
 						continue
 					}
-					var sum [2][2]float64
+					var sum, ss [2][2]float64
 					var cnt [2]float64
 					for i := 0; i < fm.N; i++ {
 						p := pops[i] - 1
 						cnt[p]++
 						for k := 0; k < 2; k++ {
 							sum[p][k] += ne[i*fm.K+k]
+							ss[p][k] += ne[i*fm.K+k] * ne[i*fm.K+k]
 						}
 					}
-					t.Logf("  fitted %s NE parameters, mean by true population: 1: (%.2f, %.2f)  2: (%.2f, %.2f)", fm.Variant,
-						sum[0][0]/cnt[0], sum[0][1]/cnt[0], sum[1][0]/cnt[1], sum[1][1]/cnt[1])
+					sd := func(p, k int) float64 {
+						m := sum[p][k] / cnt[p]
+						return math.Sqrt(ss[p][k]/cnt[p] - m*m)
+					}
+					t.Logf("  fitted %s NE parameters, mean (sd) by true population: 1: (%.2f (%.2f), %.2f (%.2f))  2: (%.2f (%.2f), %.2f (%.2f))", fm.Variant,
+						sum[0][0]/cnt[0], sd(0, 0), sum[0][1]/cnt[0], sd(0, 1), sum[1][0]/cnt[1], sd(1, 0), sum[1][1]/cnt[1], sd(1, 1))
 				}
 			}
 			if os.Getenv("NMDYN_LOGS") != "" {
@@ -350,4 +355,94 @@ func TestScratchRecovery(t *testing.T) {
 		fmt.Fprintf(&b, " | %3d | %s\n", ne, strings.Join(ratios, " "))
 	}
 	t.Log(b.String())
+}
+
+// TestScratchStudy runs every stage of the study on one session folder
+// (NMDYN_SESSION, default data/default: the default session) with the pipeline's
+// default params (fit seeds 1 and 2, all five variants) and prints the headline
+// numbers of every stage next to the truth.
+func TestScratchStudy(t *testing.T) {
+	if os.Getenv("NMDYN_SCRATCH") == "" {
+		t.Skip("experiment harness: set NMDYN_SCRATCH=1")
+	}
+	dir, err := filepath.Abs(scratchEnv("NMDYN_SESSION", filepath.Join("..", "..", "data", "default")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	params := scratchParams(t, dir)
+	outs := runStudy(t, dir, params, []string{"none", "additive", "pregain", "postgain", "lowrank"}, []int64{1, 2})
+	t.Logf("whole study: %.0f s", time.Since(start).Seconds())
+	var tj map[string]any
+	json.Unmarshal(outs["session"][0].Files["truth.json"], &tj)
+	t.Logf("truth: mechanism %v, line-attractor range %v, regime %v", tj["mechanism"], tj["line_attractor_ne_range"], tj["regime"])
+	if ts, ok := outs["select"][0].Tables["truth_score"]; ok {
+		f, _ := ts.Float("test_bits_per_spike")
+		t.Logf("truth score %.4f bits/spike", f[0])
+	}
+	// The mean-field populations and the clusters against the simulated ones.
+	tu, _ := outs["session"][0].Table("truth_units")
+	truthPop, _ := tu.Int("population")
+	if mp, err := outs["meanfield"][0].Table("populations"); err == nil {
+		p, _ := mp.Int("population")
+		t.Logf("mean-field populations vs truth: ARI %.3f (%s)", adjustedRand(truthPop, p), crossTab(truthPop, p))
+	}
+	if cl, err := outs["cluster"][0].Table("clusters"); err == nil {
+		for _, name := range cl.Names() {
+			if c, err := cl.Int(name); err == nil && name != "unit" {
+				t.Logf("cluster column %s vs truth: ARI %.3f (%s)", name, adjustedRand(truthPop, c), crossTab(truthPop, c))
+			}
+		}
+	}
+	for _, st := range []string{"select", "fixedpoints", "meanfield", "cluster", "predict"} {
+		s := summary(t, outs[st][0])
+		b, _ := json.Marshal(s)
+		t.Logf("%s summary: %.1500s", st, b)
+	}
+}
+
+// crossTab counts the pairs (a_i, b_i).
+func crossTab(a, b []int64) string {
+	n := map[[2]int64]int{}
+	var keys [][2]int64
+	for i := range a {
+		k := [2]int64{a[i], b[i]}
+		if n[k] == 0 {
+			keys = append(keys, k)
+		}
+		n[k]++
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
+	})
+	out := ""
+	for _, k := range keys {
+		out += fmt.Sprintf(" %d->%d: %d", k[0], k[1], n[k])
+	}
+	return out
+}
+
+// adjustedRand is the adjusted Rand index of two labelings.
+func adjustedRand(a, b []int64) float64 {
+	c2 := func(n float64) float64 { return n * (n - 1) / 2 }
+	nij := map[[2]int64]float64{}
+	ai := map[int64]float64{}
+	bj := map[int64]float64{}
+	for i := range a {
+		nij[[2]int64{a[i], b[i]}]++
+		ai[a[i]]++
+		bj[b[i]]++
+	}
+	var sij, sa, sb float64
+	for _, v := range nij {
+		sij += c2(v)
+	}
+	for _, v := range ai {
+		sa += c2(v)
+	}
+	for _, v := range bj {
+		sb += c2(v)
+	}
+	exp := sa * sb / c2(float64(len(a)))
+	return (sij - exp) / ((sa+sb)/2 - exp)
 }
