@@ -36,15 +36,17 @@ func profileOf(v rnn.Variant, a1, a2 float64) profile {
 	case rnn.PreGain:
 		// Log-gains +a u^2 and +2 a u^2: the outputs grow away from
 		// intermediate NE, population 2's (negative feedback on the slow
-		// direction, positive feedback on the others) twice as fast, so
+		// direction, positive feedback on the second) twice as fast, so
 		// lambda(u) / lambda(0) = 2 e^{a u^2} - e^{2 a u^2} = 1 - (e^{a u^2} - 1)^2,
-		// flat to fourth order at u = 0 and 0.33 at u = +-1 for a = 0.6, while
-		// the other directions' coupling fast_coupling e^{2 a u^2} rises (0.25 ->
-		// 0.83): at the ends of NE the slow direction is fast and a fast one
-		// slows down. Two loops changing in opposite ways, seen only through
-		// the recurrence (a neuron's own response keeps its size), is what
-		// neither postgain (which would rescale the responses) nor lowrank (one
-		// rank-one term per basis function) can imitate.
+		// flat to fourth order at u = 0 and strongly negative at u = +-1 for
+		// a = 1.05, while the second loop's coupling fast_coupling e^{2 a u^2}
+		// rises (0.1 -> 0.82): at the ends of NE the slow direction is fast and
+		// the second one slows down, and population 1's m_2 response, relayed
+		// by population 2, grows eightfold. Two loops changing in opposite
+		// ways, seen only through the recurrence (a neuron's own response
+		// keeps its size), is what neither postgain (which would rescale the
+		// responses) nor lowrank (one rank-one term per basis function) can
+		// imitate.
 		return profile{w: w, ne: [2][2]float64{{0, 1.05}, {0, 2.1}}}
 	case rnn.Additive:
 		// Population 1's input rises as 0.5 u^2 and population 2's falls as
