@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"nmdyn/stages/groundtruth"
+	"nmdyn/stages/groundtruth/truthdyn"
 )
 
 func init() { register(newSimulateCmd) }
@@ -119,6 +120,9 @@ func runSimulate(_ context.Context, o *simulateOptions, _ []string) error {
 	start := time.Now()
 	g, err := groundtruth.Generate(cfg)
 	if err != nil {
+		return err
+	}
+	if err := truthdyn.Label(g); err != nil {
 		return err
 	}
 	genS := time.Since(start).Seconds()

@@ -134,6 +134,12 @@ func headline(sum map[string]any) []headlineRow {
 	}
 	rows = append(rows,
 		headlineRow{"Line-attractor NE range (network)", rangeOf(sum, "dynamics.line_attractor_ne_range")},
+	)
+	if _, ok := lookup(sum, "dynamics.truth.regime"); ok {
+		rows = append(rows, headlineRow{"Line-attractor NE range of the simulator's generating network (truth)",
+			rangeOf(sum, "dynamics.truth.line_attractor_ne_range")})
+	}
+	rows = append(rows,
 		headlineRow{"Slowest time constant over NE", maxOf(sum, "dynamics.slowest_tau_s", "s")},
 		headlineRow{"Mean-field populations; regime agreement with the network", fmt.Sprintf("%s; %s",
 			str(sum, "meanfield.populations"), percent(sum, "meanfield.agreement_with_rnn"))},

@@ -10,7 +10,9 @@
 // (*rnn.Model).Tables writes it), winner_states (columns sample int64, nu float64 and
 // one float64 column x_u<unit id> per unit: states sampled on the fitted model's
 // trajectories), and, with variants "all", model_<variant>_neurons and
-// model_<variant>_globals for each variant present.
+// model_<variant>_globals for each variant present. Optional: session, whose
+// truth_neurons and truth_globals (a simulated session's generating network) are
+// analysed the same way, so that the fitted regimes can be checked against the truth.
 //
 // Params (group fixedpoints; defaults in brackets): grid, the number of NE levels
 // i / (grid - 1) [21]; variants, "winner" or "all" [winner]; full_starts, states per
@@ -39,7 +41,11 @@
 //	               n_stable, slow_dim, slow_length, variant, fullspace_points,
 //	               fullspace_max_distance, fullspace_unmatched, variants (with
 //	               "all": per variant ne_grid, regime, line_attractor_score,
-//	               slowest_tau_s, line_attractor_ne_range)}}
+//	               slowest_tau_s, line_attractor_ne_range), and for a simulated
+//	               session truth (the same keys for the generating network, and its
+//	               variant) and line_attractor_overlaps_truth}}
+//	truth_levels   for a simulated session: the levels table of the generating
+//	               network
 //
 // With variants "all", the tables levels, fixed_points, eigs and slow_manifold of
 // every variant whose model the select stage wrote are also written with the prefix

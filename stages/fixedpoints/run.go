@@ -80,6 +80,10 @@ func Run(ctx task.Context) error {
 	}
 	sum := summary(model, levels, full)
 
+	if err := sweepTruth(ctx, grid, set, levels, sum); err != nil {
+		return err
+	}
+
 	if p.Fixedpoints.Variants == "all" {
 		perVariant := map[string]any{}
 		names := in.Names()
@@ -124,6 +128,47 @@ func Run(ctx task.Context) error {
 	}
 	ctx.Progress(1, "done")
 	return ctx.WriteFile("summary.json", append(js, '\n'))
+}
+
+// sweepTruth analyses the generating network of a simulated session (the
+// session's truth_neurons and truth_globals, when session is an input and has
+// them) with the same grid and settings as the fitted one: table truth_levels and
+// the summary keys truth (the regime summary of the truth) and
+// line_attractor_overlaps_truth. A recorded session has no truth: nothing is done.
+func sweepTruth(ctx task.Context, grid []float64, set *dynamics.Settings, fitted []dynamics.Level, sum map[string]any) error {
+	in, err := ctx.Input("session")
+	if err != nil || !slices.Contains(in.Names(), "truth_neurons.parquet") {
+		return nil
+	}
+	neurons, err := in.Table("truth_neurons")
+	if err != nil {
+		return fmt.Errorf("fixedpoints: session output truth_neurons: %w", err)
+	}
+	globals, err := in.Table("truth_globals")
+	if err != nil {
+		return fmt.Errorf("fixedpoints: session output truth_globals: %w", err)
+	}
+	truth, err := rnn.FromTables(neurons, globals)
+	if err != nil {
+		return fmt.Errorf("fixedpoints: session outputs truth_neurons/truth_globals: %w", err)
+	}
+	levels, err := dynamics.Sweep(truth, grid, set)
+	if err != nil {
+		return fmt.Errorf("fixedpoints: generating (%s) network: %w", truth.Variant, err)
+	}
+	t := levelsTable(levels)
+	t.SetMeta("variant", string(truth.Variant))
+	if err := ctx.WriteTable("truth_levels", t); err != nil {
+		return err
+	}
+	ts := regimeSummary(levels)
+	ts["variant"] = string(truth.Variant)
+	sum["truth"] = ts
+	flo, fhi, fok := dynamics.LineAttractorRange(fitted)
+	tlo, thi, tok := dynamics.LineAttractorRange(levels)
+	sum["line_attractor_overlaps_truth"] = fok && tok && flo <= thi && tlo <= fhi
+	ctx.Logf("fixedpoints: generating network (%s): line attractor over %v; fitted: %v", truth.Variant, ts["line_attractor_ne_range"], sum["line_attractor_ne_range"])
+	return nil
 }
 
 // checkFullSpace runs the full-space check at every level on ctx.Threads()

@@ -2,6 +2,7 @@ package fixedpoints
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -288,5 +289,71 @@ func TestRunErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one naming %q", c.name, err, c.want)
 		}
+	}
+}
+
+// TestRunTruth: with a simulated session as input, the generating network is
+// analysed like the fitted one. Given the fitted network itself as the truth, the
+// two analyses must agree exactly; a recorded session (no truth tables) adds
+// nothing.
+func TestRunTruth(t *testing.T) {
+	m := testModel(200, 1)
+	params := map[string]any{"fixedpoints": map[string]any{"grid": 11}}
+	run := func(sess *tasktest.Outputs) *tasktest.Context {
+		ctx := tasktest.New(params)
+		ctx.NThreads = 2
+		ctx.AddInput("select", selectOutputs(m))
+		ctx.AddInput("session", sess)
+		if err := Run(ctx); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		return ctx
+	}
+	sim := tasktest.NewOutputs(nil)
+	sim.Tables["truth_neurons"], sim.Tables["truth_globals"] = m.Tables()
+	out := run(sim).Out
+	truth, ok := out.Tables["truth_levels"]
+	if !ok {
+		t.Fatal("no truth_levels table")
+	}
+	fitted := out.Tables["levels"]
+	for _, col := range []string{"nu", "tau1_s", "score"} {
+		a, _ := fitted.Float(col)
+		b, err := truth.Float(col)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range a {
+			if a[i] != b[i] && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
+				t.Errorf("%s row %d: fitted %v, truth %v", col, i, a[i], b[i])
+			}
+		}
+	}
+	var s struct {
+		Dynamics struct {
+			Range []float64 `json:"line_attractor_ne_range"`
+			Truth struct {
+				Regime []string  `json:"regime"`
+				Range  []float64 `json:"line_attractor_ne_range"`
+			} `json:"truth"`
+			Overlaps *bool `json:"line_attractor_overlaps_truth"`
+		} `json:"dynamics"`
+	}
+	if err := json.Unmarshal(out.Files["summary.json"], &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Dynamics.Truth.Regime) != 11 || fmt.Sprint(s.Dynamics.Truth.Range) != fmt.Sprint(s.Dynamics.Range) {
+		t.Errorf("truth summary %+v, fitted range %v", s.Dynamics.Truth, s.Dynamics.Range)
+	}
+	if s.Dynamics.Overlaps == nil || *s.Dynamics.Overlaps != (len(s.Dynamics.Range) == 2) {
+		t.Errorf("line_attractor_overlaps_truth = %v with ranges %v", s.Dynamics.Overlaps, s.Dynamics.Range)
+	}
+
+	rec := run(tasktest.NewOutputs(nil)).Out
+	if _, ok := rec.Tables["truth_levels"]; ok {
+		t.Error("truth_levels written for a session without truth")
+	}
+	if strings.Contains(string(rec.Files["summary.json"]), "truth") {
+		t.Error("summary mentions a truth for a session without one")
 	}
 }

@@ -140,9 +140,13 @@
 //
 // The truth is the generating model (tables truth_neurons, truth_globals via
 // (*rnn.Model).Tables), the population of each unit (truth_units), the true NE per
-// bin (truth_ne), and the regime of the network on an NE grid (truth_regime and
-// truth.json), computed with package dynamics, the analysis the pipeline applies
-// to fitted networks; the line-attractor range is null when there is none.
+// bin (truth_ne) and truth.json. The regime of the network on an NE grid is not
+// computed here, so that the generator (and every simulated session in the cache)
+// does not depend on the fixed-point analysis: the fixedpoints stage analyses the
+// truth of a simulated session next to the fitted network (table truth_levels),
+// and `run simulate` adds it to truth.json and the table truth_regime with package
+// truthdyn (Generated.SetRegimes; the line-attractor range is null when there is
+// none).
 //
 // Every random draw comes from its own PCG stream (network, NE, events, noise,
 // spikes, photometry) seeded by the config's seed, so a session is a pure function

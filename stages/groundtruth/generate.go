@@ -10,8 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"nmdyn/stages/dynamics"
-	"nmdyn/stages/recording"
+		"nmdyn/stages/recording"
 	"nmdyn/stages/rnn"
 	"nmdyn/stages/table"
 )
@@ -222,18 +221,10 @@ func spikeTime(b int, dt, f float64) float64 {
 	return (float64(b) + edge + (1-2*edge)*f) * dt
 }
 
-// fillTruth computes the regime sweep and builds Truth, the tables and
-// truth.json.
+// fillTruth builds Truth, the tables and truth.json (without the regime sweep:
+// see SetRegimes).
 func (g *Generated) fillTruth(cfg *Config, nw *network, spikes int64) error {
 	m := nw.model
-	grid := make([]float64, cfg.NEGrid)
-	for j := range grid {
-		grid[j] = float64(j) / float64(cfg.NEGrid-1)
-	}
-	levels, method, err := sweepTruth(m, grid)
-	if err != nil {
-		return fmt.Errorf("simulate: regime of the generating network: %w", err)
-	}
 	dur := g.Session.EndSeconds - g.Session.StartSeconds
 	tr := Truth{
 		Mechanism:  cfg.Mechanism,
@@ -245,8 +236,6 @@ func (g *Generated) fillTruth(cfg *Config, nw *network, spikes int64) error {
 			"1": "positive feedback along the slow latent direction (n_1 = +s m_1 + noise)",
 			"2": "negative feedback along the slow latent direction (n_1 = -w s m_1 + noise)",
 		},
-		NEGrid:            grid,
-		RegimeMethod:      method,
 		SlowFeedbackScale: nw.slowScale,
 		DurationS:         dur,
 		Spikes:            spikes,
@@ -254,15 +243,6 @@ func (g *Generated) fillTruth(cfg *Config, nw *network, spikes int64) error {
 		Events:            map[string]int{},
 		NETable:           "truth_ne",
 		Config:            *cfg,
-	}
-	for _, l := range levels {
-		tr.Regime = append(tr.Regime, l.Regime)
-		tr.LineAttractorScore = append(tr.LineAttractorScore, finiteOr0(l.Score))
-		tr.SlowestTauS = append(tr.SlowestTauS, finiteOr0(l.Tau1S))
-		tr.Coupling = append(tr.Coupling, finiteOr0(l.Coupling))
-	}
-	if lo, hi, ok := lineRange(levels); ok {
-		tr.LineAttractorNERange = []float64{lo, hi}
 	}
 	for _, e := range g.Session.Events {
 		tr.Events[e.Label]++
@@ -278,22 +258,18 @@ func (g *Generated) fillTruth(cfg *Config, nw *network, spikes int64) error {
 	for b := range ts {
 		ts[b] = float64(b) * m.DtSeconds
 	}
-	rt := table.New().AddFloat("ne", grid).AddString("regime", tr.Regime)
-	fp, st := make([]int64, len(levels)), make([]int64, len(levels))
-	tau2 := make([]float64, len(levels))
-	for j, l := range levels {
-		fp[j], st[j], tau2[j] = int64(l.FixedPoints), int64(l.Stable), l.Tau2S
-	}
-	rt.AddInt("fixed_points", fp).AddInt("stable", st).AddFloat("slowest_tau_s", tr.SlowestTauS).
-		AddFloat("second_tau_s", tau2).AddFloat("line_attractor_score", tr.LineAttractorScore).AddFloat("coupling", tr.Coupling)
 	g.Tables = map[string]*table.Table{
 		"truth_neurons": neurons,
 		"truth_globals": globals,
 		"truth_units":   table.New().AddInt("unit", append([]int64(nil), m.Units...)).AddInt("population", pop),
 		"truth_ne":      table.New().AddFloat("t_s", ts).AddFloat("ne", append([]float64(nil), g.NE...)),
-		"truth_regime":  rt,
 	}
-	js, err := marshalTruth(&tr)
+	return g.marshal()
+}
+
+// marshal (re)writes TruthJSON from Truth.
+func (g *Generated) marshal() error {
+	js, err := marshalTruth(&g.Truth)
 	if err != nil {
 		return fmt.Errorf("simulate: truth.json: %v", err)
 	}
@@ -301,15 +277,55 @@ func (g *Generated) fillTruth(cfg *Config, nw *network, spikes int64) error {
 	return nil
 }
 
+// SetRegimes records the generating network's regime along the NE grid: the
+// Truth fields, the table truth_regime and truth.json. Generate leaves them out,
+// so that this package does not depend on the fixed-point analysis (a change to
+// the analysis must not make every simulated session stale); `run simulate`
+// computes them with package dynamics (the analysis the pipeline applies to
+// fitted networks, whose fixedpoints stage analyses the truth of a simulated
+// session itself) and sets them here. lineRange is [lo, hi] or nil.
+func (g *Generated) SetRegimes(levels []Level, lineRange []float64, method string) error {
+	tr := &g.Truth
+	tr.NEGrid, tr.Regime, tr.LineAttractorScore, tr.SlowestTauS, tr.Coupling = nil, nil, nil, nil, nil
+	n := len(levels)
+	fp, st := make([]int64, n), make([]int64, n)
+	tau2 := make([]float64, n)
+	for j, l := range levels {
+		tr.NEGrid = append(tr.NEGrid, l.Nu)
+		tr.Regime = append(tr.Regime, l.Regime)
+		tr.LineAttractorScore = append(tr.LineAttractorScore, finiteOr0(l.Score))
+		tr.SlowestTauS = append(tr.SlowestTauS, finiteOr0(l.Tau1S))
+		tr.Coupling = append(tr.Coupling, finiteOr0(l.Coupling))
+		fp[j], st[j], tau2[j] = int64(l.FixedPoints), int64(l.Stable), l.Tau2S
+	}
+	if lineRange != nil && len(lineRange) != 2 {
+		return fmt.Errorf("simulate: line-attractor range %v is not [lo, hi]", lineRange)
+	}
+	tr.LineAttractorNERange = lineRange
+	tr.RegimeMethod = method
+	g.Tables["truth_regime"] = table.New().AddFloat("ne", tr.NEGrid).AddString("regime", tr.Regime).
+		AddInt("fixed_points", fp).AddInt("stable", st).AddFloat("slowest_tau_s", tr.SlowestTauS).
+		AddFloat("second_tau_s", tau2).AddFloat("line_attractor_score", tr.LineAttractorScore).AddFloat("coupling", tr.Coupling)
+	return g.marshal()
+}
+
+// regimeKeys are the truth.json keys SetRegimes fills.
+var regimeKeys = map[string]bool{"ne_grid": true, "regime": true, "line_attractor_score": true,
+	"slowest_tau_s": true, "coupling": true, "line_attractor_ne_range": true, "regime_method": true}
+
 // marshalTruth writes truth.json with one top-level key per line and each value
 // compact (the per-unit and per-level lists stay on one line each), except the
 // config, which is indented.
 func marshalTruth(tr *Truth) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString("{\n")
+	wrote := false
 	v := reflect.ValueOf(tr).Elem()
 	for i := 0; i < v.NumField(); i++ {
 		key := strings.Split(v.Type().Field(i).Tag.Get("json"), ",")[0]
+		if tr.RegimeMethod == "" && regimeKeys[key] {
+			continue // not computed (see SetRegimes)
+		}
 		var val []byte
 		var err error
 		if key == "config" {
@@ -320,13 +336,13 @@ func marshalTruth(tr *Truth) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", key, err)
 		}
-		fmt.Fprintf(&buf, "  %q: %s", key, val)
-		if i+1 < v.NumField() {
-			buf.WriteByte(',')
+		if wrote {
+			buf.WriteString(",\n")
 		}
-		buf.WriteByte('\n')
+		fmt.Fprintf(&buf, "  %q: %s", key, val)
+		wrote = true
 	}
-	buf.WriteString("}\n")
+	buf.WriteString("\n}\n")
 	return buf.Bytes(), nil
 }
 
@@ -335,41 +351,4 @@ func finiteOr0(v float64) float64 {
 		return 0
 	}
 	return v
-}
-
-// sweepTruth labels the generating network's regime on the grid with the
-// fixed-point analysis the pipeline itself uses (package dynamics), so that the
-// truth and the analysis of a fitted network follow one rule. (This package's
-// own latent analysis, analyzeLevel, checks it independently in the tests.)
-func sweepTruth(m *rnn.Model, grid []float64) ([]Level, string, error) {
-	dl, err := dynamics.Sweep(m, grid, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]Level, len(dl))
-	for j, l := range dl {
-		lv := Level{Nu: grid[j], Regime: l.Regime, FixedPoints: len(l.FixedPoints), Stable: l.NStable,
-			Score: l.Score, Tau1S: math.NaN(), Tau2S: math.NaN(), Coupling: math.NaN()}
-		if len(l.Tau) > 0 {
-			lv.Tau1S = l.Tau[0]
-		}
-		if len(l.Tau) > 1 {
-			lv.Tau2S = l.Tau[1]
-		}
-		if l.Ref >= 0 && l.Ref < len(l.FixedPoints) {
-			lv.Coupling = 1 + l.FixedPoints[l.Ref].MaxRe
-		}
-		out[j] = lv
-	}
-	return out, "package dynamics (Sweep with default settings; see its package comment for the regime rule)", nil
-}
-
-// lineRange is the NE range of the longest run of line-attractor levels (the
-// rule of dynamics.LineAttractorRange).
-func lineRange(levels []Level) (lo, hi float64, ok bool) {
-	dl := make([]dynamics.Level, len(levels))
-	for j, l := range levels {
-		dl[j] = dynamics.Level{Nu: l.Nu, Regime: l.Regime}
-	}
-	return dynamics.LineAttractorRange(dl)
 }

@@ -51,7 +51,7 @@ func TestGenerateDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"events.parquet", "photometry.parquet", "session.yaml", "spikes.parquet", "truth.json",
-		"truth_globals.parquet", "truth_ne.parquet", "truth_neurons.parquet", "truth_regime.parquet", "truth_units.parquet"}
+		"truth_globals.parquet", "truth_ne.parquet", "truth_neurons.parquet", "truth_units.parquet"}
 	var got []string
 	for _, e := range names {
 		got = append(got, e.Name())
@@ -169,7 +169,7 @@ func TestGenerateSession(t *testing.T) {
 		if string(g.Model.Variant) != mech || g.Model.N != cfg.Neurons || g.Model.E != 2 || g.Model.DtSeconds != dt || g.Model.TauSeconds != cfg.TauMs/1000 {
 			t.Errorf("%s: model %s N %d E %d dt %v tau %v", mech, g.Model.Variant, g.Model.N, g.Model.E, g.Model.DtSeconds, g.Model.TauSeconds)
 		}
-		for name, rows := range map[string]int{"truth_neurons": cfg.Neurons, "truth_globals": 1, "truth_units": cfg.Neurons, "truth_ne": T, "truth_regime": cfg.NEGrid} {
+		for name, rows := range map[string]int{"truth_neurons": cfg.Neurons, "truth_globals": 1, "truth_units": cfg.Neurons, "truth_ne": T} {
 			if tb := g.Tables[name]; tb == nil || tb.Len() != rows {
 				t.Errorf("%s: table %s missing or not %d rows", mech, name, rows)
 			}
@@ -188,17 +188,12 @@ func TestGenerateSession(t *testing.T) {
 		if err := json.Unmarshal(g.TruthJSON, &tr); err != nil {
 			t.Fatalf("%s: truth.json: %v", mech, err)
 		}
-		if tr["mechanism"] != mech || len(tr["population"].([]any)) != cfg.Neurons || len(tr["regime"].([]any)) != cfg.NEGrid {
-			t.Errorf("%s: truth.json mechanism %v, %d populations, %d regimes", mech, tr["mechanism"], len(tr["population"].([]any)), len(tr["regime"].([]any)))
+		if tr["mechanism"] != mech || len(tr["population"].([]any)) != cfg.Neurons {
+			t.Errorf("%s: truth.json mechanism %v, %d populations", mech, tr["mechanism"], len(tr["population"].([]any)))
 		}
-		la := tr["line_attractor_ne_range"]
-		if mech == "none" && la != nil {
-			t.Errorf("none: line_attractor_ne_range %v, want null", la)
-		}
-		if mech != "none" {
-			r, ok := la.([]any)
-			if !ok || len(r) != 2 || r[0].(float64) > 0.35 || r[1].(float64) < 0.65 {
-				t.Errorf("%s: line_attractor_ne_range %v, want [lo, hi] around [0.25, 0.75]", mech, la)
+		for key := range regimeKeys {
+			if _, ok := tr[key]; ok {
+				t.Errorf("%s: truth.json has %s before SetRegimes", mech, key)
 			}
 		}
 	}

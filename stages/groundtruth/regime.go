@@ -6,17 +6,17 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"nmdyn/stages/dynamics"
 	"nmdyn/stages/mft"
 	"nmdyn/stages/rnn"
 )
 
-// Regime labels (those of package dynamics).
+// Regime labels, those of package dynamics (TestRegimeLabels checks that they
+// are the same; this package does not import dynamics, see SetRegimes).
 const (
-	RegimeSingle      = dynamics.RegimeSingle
-	RegimeLine        = dynamics.RegimeLine
-	RegimeMultistable = dynamics.RegimeMultistable
-	RegimeOther       = dynamics.RegimeOther
+	RegimeSingle      = "single fixed point"
+	RegimeLine        = "line attractor"
+	RegimeMultistable = "multistable"
+	RegimeOther       = "other"
 )
 
 // Level is the truth's dynamics at one NE level, inputs off.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"nmdyn/stages/groundtruth"
+	"nmdyn/stages/groundtruth/truthdyn"
 	"nmdyn/stages/predict"
 )
 
@@ -18,6 +19,9 @@ func simulated(t *testing.T, cfg groundtruth.Config) (*predict.Recording, *groun
 	t.Helper()
 	g, err := groundtruth.Generate(cfg)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := truthdyn.Label(g); err != nil {
 		t.Fatal(err)
 	}
 	m := g.Model
