@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-		"nmdyn/stages/recording"
+	"nmdyn/stages/recording"
 	"nmdyn/stages/rnn"
 	"nmdyn/stages/table"
 )
