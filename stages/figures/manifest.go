@@ -3,44 +3,27 @@ package figures
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
 	"strings"
+
+	"nmdyn/stages/plotting"
 )
 
 // ManifestName is the manifest's file name in figures/.
 const ManifestName = "MANIFEST"
 
-// Manifested reports whether a figures output is listed in the MANIFEST: the
-// figure tables (.csv), the SVGs and summary.json. PNGs and index.html are not:
-// the PNG rasteriser's anti-aliasing runs on floating point whose last bits may
-// differ between CPU architectures (fused multiply-add), which would make a
-// byte comparison fail for no scientific reason, and both are drawn from files
-// that are listed (the PNG from the same figure as its SVG, index.html from
-// summary.json and the captions in the code).
-func Manifested(name string) bool {
-	return strings.HasSuffix(name, ".csv") || strings.HasSuffix(name, ".svg") || name == "summary.json"
-}
+// Manifested reports whether a figures output is listed in the MANIFEST (the
+// rule of plotting.Manifested).
+func Manifested(name string) bool { return plotting.Manifested(name) }
 
-// manifest lists `<sha256 hex>  <file name>` (two spaces, the format sha256sum
-// writes and `sha256sum -c` checks) for every manifested output, sorted by name.
+// manifest is the MANIFEST of the outputs (plotting.Manifest).
 func manifest(outs []output) []byte {
-	var lines []string
+	files := make(map[string][]byte, len(outs))
 	for _, o := range outs {
-		if Manifested(o.name) {
-			h := sha256.Sum256(o.data)
-			lines = append(lines, hex.EncodeToString(h[:])+"  "+o.name)
-		}
+		files[o.name] = o.data
 	}
-	sort.Slice(lines, func(i, j int) bool { return lines[i][66:] < lines[j][66:] })
-	var b bytes.Buffer
-	for _, l := range lines {
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
-	return b.Bytes()
+	return plotting.Manifest(files)
 }
 
 // ManifestEntry is one line of a MANIFEST.

@@ -103,24 +103,33 @@ func Run(ctx task.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := ctx.WriteFile("recovery_confusion.csv", csv); err != nil {
-		return err
-	}
 	png, svg, err := res.figure()
 	if err != nil {
-		return err
-	}
-	if err := ctx.WriteFile("recovery_confusion.png", png); err != nil {
-		return err
-	}
-	if err := ctx.WriteFile("recovery_confusion.svg", svg); err != nil {
 		return err
 	}
 	sum, err := json.MarshalIndent(map[string]any{"recovery": res.summary()}, "", "  ")
 	if err != nil {
 		return err
 	}
-	return ctx.WriteFile("summary.json", append(sum, '\n'))
+	files := map[string][]byte{
+		"recovery_confusion.csv": csv,
+		"recovery_confusion.png": png,
+		"recovery_confusion.svg": svg,
+		"summary.json":           append(sum, '\n'),
+	}
+	// MANIFEST: what `run verify --pipeline pipelines/recovery.yaml` compares.
+	files["MANIFEST"] = plotting.Manifest(files)
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := ctx.WriteFile(name, files[name]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // seedLess orders seeds numerically when both are integers ("2" before "10").
