@@ -275,7 +275,7 @@ func drawRaster(f *figure, d *plotData, why string) *plot.Plot {
 		maxRow = math.Max(maxRow, r.y)
 	}
 	p.Y.Min, p.Y.Max = 0, maxRow+1
-	p.Y.Tick.Marker = rowTicks{}
+	p.Y.Tick.Marker = rowTicks{last: maxRow}
 	if k > 0 {
 		padY(p, 0.25, 0)
 	}
@@ -283,10 +283,14 @@ func drawRaster(f *figure, d *plotData, why string) *plot.Plot {
 }
 
 // rowTicks labels raster row 1 and then every 1, 5 or 10 rows (by how many there
-// are), with unlabelled minor ticks between labels.
-type rowTicks struct{}
+// are), with unlabelled minor ticks between labels, up to the last row (the space
+// above it holds the legend).
+type rowTicks struct{ last float64 }
 
-func (rowTicks) Ticks(lo, hi float64) []plot.Tick {
+func (rt rowTicks) Ticks(lo, hi float64) []plot.Tick {
+	if rt.last > 0 {
+		hi = math.Min(hi, rt.last)
+	}
 	step := 10
 	switch {
 	case hi <= 11:
