@@ -438,6 +438,27 @@ func TestVerify(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "fig.svg: the committed file does not match its MANIFEST line") {
 		t.Errorf("verify after an edit: exit %d\n%s", code, out)
 	}
+	// One value of a committed figure table altered, with its MANIFEST line
+	// updated to match (a consistent but wrong commit): the regenerated table
+	// differs in that value and verify fails, naming the column.
+	run(t, dir, "all") // republish: undo the edit above
+	csvPath := filepath.Join(dir, "figures", "summary.csv")
+	orig, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(orig), "\n")
+	k, v, _ := strings.Cut(lines[1], ",")
+	lines[1] = k + "," + v + "1" // e.g. 3 -> 31
+	altered := []byte(strings.Join(lines, "\n"))
+	os.WriteFile(csvPath, altered, 0o644)
+	manPath := filepath.Join(dir, "figures", "MANIFEST")
+	man, _ := os.ReadFile(manPath)
+	os.WriteFile(manPath, []byte(strings.Replace(string(man), cache.HashBytes(orig), cache.HashBytes(altered), 1)), 0o644)
+	code, out, _ = run(t, dir, "verify")
+	if code != 1 || !strings.Contains(out, `summary.csv: column "v": 1 of 1 rows differ`) {
+		t.Errorf("verify after altering one table value: exit %d\n%s", code, out)
+	}
 	// The project's cache was not used: status still says fresh.
 	if code, out, _ := run(t, dir, "status"); code != 0 {
 		t.Errorf("status after verify:\n%s", out)

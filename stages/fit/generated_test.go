@@ -10,7 +10,7 @@ import (
 
 // binGenerated bins a generated session directly (true NE level, 60 s blocks), for
 // tests that fit the truth without the session and preprocess stages.
-func binGenerated(t *testing.T, g *groundtruth.Generated, dt float64) *rnn.Binned {
+func binGenerated(t testing.TB, g *groundtruth.Generated, dt float64) *rnn.Binned {
 	n := len(g.Session.Units)
 	T := len(g.NE)
 	idx := map[int64]int{}
