@@ -140,17 +140,9 @@ func sweepTruth(ctx task.Context, grid []float64, set *dynamics.Settings, fitted
 	if err != nil || !slices.Contains(in.Names(), "truth_neurons.parquet") {
 		return nil
 	}
-	neurons, err := in.Table("truth_neurons")
+	truth, err := modelFrom(in, "session", "truth")
 	if err != nil {
-		return fmt.Errorf("fixedpoints: session output truth_neurons: %w", err)
-	}
-	globals, err := in.Table("truth_globals")
-	if err != nil {
-		return fmt.Errorf("fixedpoints: session output truth_globals: %w", err)
-	}
-	truth, err := rnn.FromTables(neurons, globals)
-	if err != nil {
-		return fmt.Errorf("fixedpoints: session outputs truth_neurons/truth_globals: %w", err)
+		return err
 	}
 	levels, err := dynamics.Sweep(truth, grid, set)
 	if err != nil {

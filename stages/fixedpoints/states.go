@@ -14,19 +14,25 @@ import (
 // statesTable is the select output holding states on the fitted trajectories.
 const statesTable = "winner_states"
 
-// readModel decodes the model tables <prefix>_neurons and <prefix>_globals.
+// readModel decodes the select output tables <prefix>_neurons and <prefix>_globals.
 func readModel(in task.Input, prefix string) (*rnn.Model, error) {
+	return modelFrom(in, "select", prefix)
+}
+
+// modelFrom reads the model in the tables <prefix>_neurons and <prefix>_globals
+// of stage's output.
+func modelFrom(in task.Input, stage, prefix string) (*rnn.Model, error) {
 	neurons, err := in.Table(prefix + "_neurons")
 	if err != nil {
-		return nil, fmt.Errorf("fixedpoints: select output %s_neurons: %w", prefix, err)
+		return nil, fmt.Errorf("fixedpoints: %s output %s_neurons: %w", stage, prefix, err)
 	}
 	globals, err := in.Table(prefix + "_globals")
 	if err != nil {
-		return nil, fmt.Errorf("fixedpoints: select output %s_globals: %w", prefix, err)
+		return nil, fmt.Errorf("fixedpoints: %s output %s_globals: %w", stage, prefix, err)
 	}
 	m, err := rnn.FromTables(neurons, globals)
 	if err != nil {
-		return nil, fmt.Errorf("fixedpoints: select outputs %s_neurons/%s_globals: %w", prefix, prefix, err)
+		return nil, fmt.Errorf("fixedpoints: %s outputs %s_neurons/%s_globals: %w", stage, prefix, prefix, err)
 	}
 	return m, nil
 }
