@@ -451,10 +451,20 @@ func TestVerify(t *testing.T) {
 	k, v, _ := strings.Cut(lines[1], ",")
 	lines[1] = k + "," + v + "1" // e.g. 3 -> 31
 	altered := []byte(strings.Join(lines, "\n"))
-	os.WriteFile(csvPath, altered, 0o644)
+	if err := os.WriteFile(csvPath, altered, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	manPath := filepath.Join(dir, "figures", "MANIFEST")
-	man, _ := os.ReadFile(manPath)
-	os.WriteFile(manPath, []byte(strings.Replace(string(man), cache.HashBytes(orig), cache.HashBytes(altered), 1)), 0o644)
+	man, err := os.ReadFile(manPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(man), cache.HashBytes(orig)+"  summary.csv") {
+		t.Fatalf("MANIFEST does not list the committed summary.csv:\n%s", man)
+	}
+	if err := os.WriteFile(manPath, []byte(strings.Replace(string(man), cache.HashBytes(orig), cache.HashBytes(altered), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, out, _ = run(t, dir, "verify")
 	if code != 1 || !strings.Contains(out, `summary.csv: column "v": 1 of 1 rows differ`) {
 		t.Errorf("verify after altering one table value: exit %d\n%s", code, out)

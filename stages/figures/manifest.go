@@ -11,11 +11,7 @@ import (
 )
 
 // ManifestName is the manifest's file name in figures/.
-const ManifestName = "MANIFEST"
-
-// Manifested reports whether a figures output is listed in the MANIFEST (the
-// rule of plotting.Manifested).
-func Manifested(name string) bool { return plotting.Manifested(name) }
+const ManifestName = plotting.ManifestName
 
 // manifest is the MANIFEST of the outputs (plotting.Manifest).
 func manifest(outs []output) []byte {

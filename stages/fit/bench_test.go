@@ -9,9 +9,10 @@ import (
 )
 
 // BenchmarkFitDefaultSession fits the postgain variant (fit defaults, to
-// convergence by early stopping) to the default session (120 neurons, 20 minutes,
-// binned with the true NE level): the wall time of one of the default pipeline's
-// fits. Where the time goes:
+// convergence by early stopping) to the default session (120 neurons, 20 minutes),
+// binned directly with the true NE level and fixed blocks (binGenerated), not
+// through the preprocess stage: a fit comparable to the default pipeline's (whose
+// early stopping may end at another epoch). Where the time goes:
 //
 //	go test -run '^$' -bench FitDefaultSession -benchtime 1x -cpuprofile /tmp/fit.prof ./stages/fit
 //	go tool pprof -top /tmp/fit.prof

@@ -43,7 +43,9 @@
 //	               "all": per variant ne_grid, regime, line_attractor_score,
 //	               slowest_tau_s, line_attractor_ne_range), and for a simulated
 //	               session truth (the same keys for the generating network, and its
-//	               variant) and line_attractor_overlaps_truth}}
+//	               variant) and line_attractor_overlaps_truth (true when both
+//	               line-attractor ranges exist and overlap, false when they do not
+//	               or only one exists, null when neither has one)}}
 //	truth_levels   for a simulated session: the levels table of the generating
 //	               network
 //

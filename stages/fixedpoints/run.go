@@ -158,7 +158,14 @@ func sweepTruth(ctx task.Context, grid []float64, set *dynamics.Settings, fitted
 	sum["truth"] = ts
 	flo, fhi, fok := dynamics.LineAttractorRange(fitted)
 	tlo, thi, tok := dynamics.LineAttractorRange(levels)
-	sum["line_attractor_overlaps_truth"] = fok && tok && flo <= thi && tlo <= fhi
+	switch {
+	case fok && tok:
+		sum["line_attractor_overlaps_truth"] = flo <= thi && tlo <= fhi
+	case fok || tok:
+		sum["line_attractor_overlaps_truth"] = false
+	default:
+		sum["line_attractor_overlaps_truth"] = nil // neither has a line attractor: nothing to overlap
+	}
 	ctx.Logf("fixedpoints: generating network (%s): line attractor over %v; fitted: %v", truth.Variant, ts["line_attractor_ne_range"], sum["line_attractor_ne_range"])
 	return nil
 }

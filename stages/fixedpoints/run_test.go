@@ -318,10 +318,16 @@ func TestRunTruth(t *testing.T) {
 	}
 	fitted := out.Tables["levels"]
 	for _, col := range []string{"nu", "tau1_s", "score"} {
-		a, _ := fitted.Float(col)
+		a, err := fitted.Float(col)
+		if err != nil {
+			t.Fatal(err)
+		}
 		b, err := truth.Float(col)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(a) != 11 || len(b) != 11 {
+			t.Fatalf("%s: %d fitted and %d truth levels, want 11", col, len(a), len(b))
 		}
 		for i := range a {
 			if a[i] != b[i] && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
@@ -347,6 +353,47 @@ func TestRunTruth(t *testing.T) {
 	}
 	if s.Dynamics.Overlaps == nil || *s.Dynamics.Overlaps != (len(s.Dynamics.Range) == 2) {
 		t.Errorf("line_attractor_overlaps_truth = %v with ranges %v", s.Dynamics.Overlaps, s.Dynamics.Range)
+	}
+
+	if len(s.Dynamics.Range) != 2 {
+		t.Fatalf("the test network has no line attractor (range %v): the cases below need one", s.Dynamics.Range)
+	}
+
+	// A truth without line attractor (its feedback scaled down to 0.3: every
+	// level a single fast fixed point): no overlap; and when the fitted network
+	// has none either, nothing to overlap (null).
+	weak := m.Clone()
+	for i := range weak.Nv {
+		weak.Nv[i] *= 0.3
+	}
+	overlap := func(fitted, truth *rnn.Model) (any, []float64) {
+		sess := tasktest.NewOutputs(nil)
+		sess.Tables["truth_neurons"], sess.Tables["truth_globals"] = truth.Tables()
+		ctx := tasktest.New(params)
+		ctx.NThreads = 2
+		ctx.AddInput("select", selectOutputs(fitted))
+		ctx.AddInput("session", sess)
+		if err := Run(ctx); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		var v struct {
+			Dynamics struct {
+				Truth struct {
+					Range []float64 `json:"line_attractor_ne_range"`
+				} `json:"truth"`
+				Overlaps any `json:"line_attractor_overlaps_truth"`
+			} `json:"dynamics"`
+		}
+		if err := json.Unmarshal(ctx.Out.Files["summary.json"], &v); err != nil {
+			t.Fatal(err)
+		}
+		return v.Dynamics.Overlaps, v.Dynamics.Truth.Range
+	}
+	if o, r := overlap(m, weak); o != false || r != nil {
+		t.Errorf("truth without line attractor: overlaps %v, truth range %v; want false, null", o, r)
+	}
+	if o, r := overlap(weak, weak); o != nil || r != nil {
+		t.Errorf("neither has a line attractor: overlaps %v, truth range %v; want null, null", o, r)
 	}
 
 	rec := run(tasktest.NewOutputs(nil)).Out

@@ -37,8 +37,10 @@ type Config struct {
 	// Populations are the fractions of neurons in population 1 (positive
 	// feedback along the slow direction) and population 2 (negative feedback).
 	Populations []float64 `yaml:"populations" json:"populations"`
-	// NEGrid is the number of NE levels in [0, 1] at which the truth's regime is
-	// computed (21, as the fixedpoints stage).
+	// NEGrid is the number of NE levels in [0, 1] at which `run simulate` labels
+	// the truth's regime (package truthdyn; 21, as the fixedpoints stage). In the
+	// pipeline the fixedpoints stage analyses the truth on its own grid
+	// (fixedpoints.grid); this setting does not change the session's data.
 	NEGrid int `yaml:"ne_grid" json:"ne_grid"`
 
 	Network    NetworkConfig    `yaml:"network" json:"network"`

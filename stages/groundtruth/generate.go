@@ -27,8 +27,8 @@ type Generated struct {
 	// NE is the true level per bin (bin b starts at b * bin_ms).
 	NE []float64
 	// Tables are the truth tables (truth_neurons, truth_globals, truth_units,
-	// truth_ne, truth_regime) and TruthJSON is truth.json: what the session
-	// stage writes next to the session.
+	// truth_ne; SetRegimes adds truth_regime) and TruthJSON is truth.json: what
+	// the session stage writes next to the session.
 	Tables    map[string]*table.Table
 	TruthJSON []byte
 	// Sensor is the sensor occupancy (NE seen through the kinetics) at the
@@ -285,6 +285,9 @@ func (g *Generated) marshal() error {
 // fitted networks, whose fixedpoints stage analyses the truth of a simulated
 // session itself) and sets them here. lineRange is [lo, hi] or nil.
 func (g *Generated) SetRegimes(levels []Level, lineRange []float64, method string) error {
+	if method == "" {
+		return fmt.Errorf("simulate: regimes without the name of the analysis that labelled them")
+	}
 	tr := &g.Truth
 	tr.NEGrid, tr.Regime, tr.LineAttractorScore, tr.SlowestTauS, tr.Coupling = nil, nil, nil, nil, nil
 	n := len(levels)

@@ -8,6 +8,10 @@ import (
 	"strings"
 )
 
+// ManifestName is the name of the MANIFEST file in a publish directory (what
+// `run verify` reads; dag.ManifestFile).
+const ManifestName = "MANIFEST"
+
 // Manifested reports whether a published file is listed in a MANIFEST (what `run
 // verify` compares): the figure tables (.csv), the SVGs and summary.json. PNGs and
 // index.html are not: the PNG rasteriser's anti-aliasing runs on floating point

@@ -118,7 +118,7 @@ func Run(ctx task.Context) error {
 		"summary.json":           append(sum, '\n'),
 	}
 	// MANIFEST: what `run verify --pipeline pipelines/recovery.yaml` compares.
-	files["MANIFEST"] = plotting.Manifest(files)
+	files[plotting.ManifestName] = plotting.Manifest(files)
 	names := make([]string, 0, len(files))
 	for name := range files {
 		names = append(names, name)

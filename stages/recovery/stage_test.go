@@ -1,11 +1,15 @@
 package recovery
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"testing"
 
+	"nmdyn/stages/figures"
+	"nmdyn/stages/plotting"
 	"nmdyn/stages/task"
 	"nmdyn/stages/task/tasktest"
 )
@@ -56,5 +60,22 @@ func TestConfusion(t *testing.T) {
 	}
 	if len(ctx.Out.Files["recovery_confusion.svg"]) == 0 || len(ctx.Out.Files["recovery_confusion.png"]) == 0 {
 		t.Error("no figure")
+	}
+	// The MANIFEST `run verify` reads: the table, the SVG and summary.json with
+	// their SHA-256, not the PNG.
+	entries, err := figures.ParseManifest(ctx.Out.Files[plotting.ManifestName])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name)
+		h := sha256.Sum256(ctx.Out.Files[e.Name])
+		if e.SHA256 != hex.EncodeToString(h[:]) {
+			t.Errorf("MANIFEST hash of %s does not match the file", e.Name)
+		}
+	}
+	if got := fmt.Sprint(names); got != "[recovery_confusion.csv recovery_confusion.svg summary.json]" {
+		t.Errorf("MANIFEST lists %s", got)
 	}
 }

@@ -27,7 +27,7 @@ func Levels(m *rnn.Model, grid []float64) ([]groundtruth.Level, []float64, error
 	}
 	out := make([]groundtruth.Level, len(dl))
 	for j, l := range dl {
-		lv := groundtruth.Level{Nu: grid[j], Regime: l.Regime, FixedPoints: len(l.FixedPoints), Stable: l.NStable,
+		lv := groundtruth.Level{Nu: l.Nu, Regime: l.Regime, FixedPoints: len(l.FixedPoints), Stable: l.NStable,
 			Score: l.Score, Tau1S: math.NaN(), Tau2S: math.NaN(), Coupling: math.NaN()}
 		if len(l.Tau) > 0 {
 			lv.Tau1S = l.Tau[0]
