@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"nmdyn/stages/latent"
 	"nmdyn/stages/rnn"
 )
 
@@ -42,9 +43,10 @@ type fullSystem struct {
 }
 
 func newFullSystem(m *rnn.Model, nu float64) *fullSystem {
-	net := newNetwork(m, nu)
-	return &fullSystem{n: net.n, d: net.d, u: net.mIn, w: net.nOut, c: net.hIn, g: net.gIn,
-		kappa: make([]float64, net.d), th: make([]float64, net.n), sl: make([]float64, net.n)}
+	net := latent.New(m, nu)
+	n, d := net.Neurons(), net.Dim()
+	return &fullSystem{n: n, d: d, u: net.MIn, w: net.NOut, c: net.HIn, g: net.GIn,
+		kappa: make([]float64, d), th: make([]float64, n), sl: make([]float64, n)}
 }
 
 // eval fills F at x (and the tanh and slopes) and returns q = |F|^2 / 2.
@@ -295,7 +297,7 @@ func dropOutliers(pts []FullSpacePoint, starts [][]float64, scale float64) []Ful
 // on every matched latent fixed point, FullChecked, FullQ and FullDist (the closest
 // match's).
 func MatchFullSpace(m *rnn.Model, lv *Level, pts []FullSpacePoint) {
-	net := newNetwork(m, lv.Nu)
+	net := latent.New(m, lv.Nu)
 	emb := make([][]float64, len(lv.FixedPoints))
 	for j, f := range lv.FixedPoints {
 		emb[j] = net.Embed(f.Kappa, nil)

@@ -4,7 +4,7 @@ import (
 	"math"
 	"sort"
 
-	"nmdyn/stages/mft"
+	"nmdyn/stages/latent"
 	"nmdyn/stages/rnn"
 )
 
@@ -21,7 +21,7 @@ const lineScoreThreshold = 3
 // from a grid of starts in [-2, 2]^d (latent coordinates are averages of n tanh,
 // bounded by the mean |n|, ~1 here), deduplicated at 1e-6, and labels the level.
 func analyzeLevel(m *rnn.Model, nu float64) Level {
-	sys := mft.NewNetwork(m, nu)
+	sys := latent.New(m, nu)
 	d := sys.Dim()
 	per := 5
 	if d > 2 {

@@ -60,8 +60,9 @@ type NetworkConfig struct {
 	// NoneCoupling is the (NE-independent) coupling of the slow direction for
 	// mechanism none: clearly below 1, so there is no line attractor.
 	NoneCoupling float64 `yaml:"none_coupling" json:"none_coupling"`
-	// FastCoupling is the overlap sigma_{n_r m_r} of the other directions
-	// (negative: they relax faster than tau).
+	// FastCoupling is the coupling of the second latent direction at nu = 1/2:
+	// a loop of population 2 alone (n_2 = (fast / a2) m_2 in population 2), which
+	// relays population 2's output to every neuron.
 	FastCoupling float64 `yaml:"fast_coupling" json:"fast_coupling"`
 	// NEStrength scales every population mean of the NE parameters (1 = the
 	// designed profiles; 0 removes the NE effect but keeps the variant).
@@ -87,8 +88,9 @@ type NoiseConfig struct {
 
 // EventConfig are the behavioural events: a renewal process with intervals
 // min_interval_s + Exp(mean_interval_s - min_interval_s), each event drawing one
-// of Labels at random. Event label j kicks the state along (-1)^j m_1 with
-// input weights B = strength (+-m_1) + spread * strength * noise for one bin.
+// of Labels at random. Event label j kicks the state for one bin with input
+// weights B = strength ((-1)^j m_1 + fastKick m_2 [population 2 only] + spread
+// noise) (fastKick = 3; see the package comment).
 type EventConfig struct {
 	Labels        []string `yaml:"labels" json:"labels"`
 	MeanIntervalS float64  `yaml:"mean_interval_s" json:"mean_interval_s"`

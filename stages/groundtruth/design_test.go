@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"nmdyn/stages/dynamics"
-	"nmdyn/stages/mft"
+	"nmdyn/stages/latent"
 	"nmdyn/stages/rnn"
 )
 
@@ -175,7 +175,7 @@ func TestSlowCouplingAlongLine(t *testing.T) {
 		cfg := Defaults()
 		cfg.Neurons = n
 		m := testNetwork(t, cfg).model
-		sys := mft.NewNetwork(m, 0.5)
+		sys := latent.New(m, 0.5)
 		jac := make([]float64, 4)
 		sys.Jacobian([]float64{0, 0}, jac)
 		c0 := 1 + jac[0]

@@ -6,7 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"nmdyn/stages/mft"
+	"nmdyn/stages/latent"
 	"nmdyn/stages/rnn"
 )
 
@@ -110,7 +110,7 @@ func eigenRe(sys latentSystem, kappa []float64) []float64 {
 // measure; the origin is itself the fixed point unless the mechanism is
 // additive).
 func couplingFromOrigin(m *rnn.Model, nu float64) (float64, bool) {
-	sys := mft.NewNetwork(m, nu)
+	sys := latent.New(m, nu)
 	kappa, ok := newton(sys, make([]float64, sys.Dim()))
 	if !ok {
 		return 0, false

@@ -18,8 +18,8 @@
 //	tau dkappa/dt = -kappa + (1/N) sum_i n_out_i g_pre_i tanh( g_post_i y_i ),
 //	y_i = m_in_i . kappa + h_in_i,   n_out_i = (n_i, f(nu) * q_i).
 //
-// dynamics.LatentOf is this finite system, exactly; the fixed-point analysis of
-// package dynamics runs on it and on System alike.
+// latent.Network (package latent) is this finite system, exactly; the fixed-point
+// analysis of package dynamics runs on it and on System alike.
 //
 // # Gaussian mixture (the mean-field limit)
 //

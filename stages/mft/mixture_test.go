@@ -378,31 +378,3 @@ func TestRankOneAnalyzeLatent(t *testing.T) {
 		t.Logf("sigma_mn = %v: %d fixed points within 1e-3 of 0, regime %q", smn, len(lv.FixedPoints), lv.Regime)
 	}
 }
-
-// TestNetworkMatchesLatentOf: Network and dynamics.LatentOf are the same system.
-func TestNetworkMatchesLatentOf(t *testing.T) {
-	for _, v := range rnn.Variants {
-		m, _ := randomMixture(v, 5).Sample(300, 2, 0.05, 0.2)
-		a, b := NewNetwork(m, 0.3), dynamics.LatentOf(m, 0.3)
-		d := a.Dim()
-		kappa := make([]float64, d)
-		for i := range kappa {
-			kappa[i] = 0.7 * math.Sin(float64(i+1))
-		}
-		va, vb, ja, jb := make([]float64, d), make([]float64, d), make([]float64, d*d), make([]float64, d*d)
-		a.Velocity(kappa, va)
-		b.Velocity(kappa, vb)
-		a.Jacobian(kappa, ja)
-		b.Jacobian(kappa, jb)
-		for i := range va {
-			if math.Abs(va[i]-vb[i]) > 1e-12 {
-				t.Errorf("%s: velocity %v, LatentOf %v", v, va, vb)
-			}
-		}
-		for i := range ja {
-			if math.Abs(ja[i]-jb[i]) > 1e-12 {
-				t.Errorf("%s: Jacobian %v, LatentOf %v", v, ja, jb)
-			}
-		}
-	}
-}
