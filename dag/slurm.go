@@ -248,7 +248,7 @@ func (e *SlurmExecutor) loop() {
 			lastExits = time.Now()
 			for _, t := range append([]*slurmTask(nil), e.active...) {
 				if t.jobID != "" {
-					e.checkExit(t)
+					e.checkExit(t, nil)
 				}
 			}
 		}
@@ -559,7 +559,7 @@ func (e *SlurmExecutor) pollJobs() {
 		if t.jobID == "" {
 			continue
 		}
-		if e.checkExit(t) {
+		if e.checkExit(t, nil) {
 			continue
 		}
 		waiting = append(waiting, t)
@@ -577,7 +577,10 @@ func (e *SlurmExecutor) pollJobs() {
 		}
 		// Gone from the queue: the exit file may have been written since the
 		// check above.
-		if e.checkExit(t) {
+		if !known {
+			j = slurmJob{}
+		}
+		if e.checkExit(t, &j) {
 			continue
 		}
 		if t.goneSince.IsZero() {
@@ -587,8 +590,14 @@ func (e *SlurmExecutor) pollJobs() {
 	}
 }
 
-// checkExit finishes a task whose job wrote its exit file.
-func (e *SlurmExecutor) checkExit(t *slurmTask) bool {
+// checkExit finishes a task whose job wrote its exit file. state is Slurm's
+// record of the job once it has left the queue (empty when Slurm no longer knows
+// it), nil before the job has been looked up. A code above 128 without a result
+// means `run exec` was killed by a signal: scancel, preemption, a time or memory
+// limit all end a job that way (the job script survives to record 143 or 137),
+// so the cause is Slurm's job state, and the decision waits for it: a preempted
+// or node-failed job is retried, a cancelled one reported as such.
+func (e *SlurmExecutor) checkExit(t *slurmTask, state *slurmJob) bool {
 	code, ok := readExit(t.fs, t.dir)
 	if !ok {
 		return false
@@ -601,6 +610,15 @@ func (e *SlurmExecutor) checkExit(t *slurmTask) bool {
 	if err == nil && !res.OK {
 		e.finish(t, fmt.Errorf("%w (Slurm job %s; log %s)", res.Err(), t.jobID, filepath.Join(t.dir, "slurm.out")))
 		return true
+	}
+	if code > 128 {
+		if state == nil {
+			return false
+		}
+		if slurmKilled[state.State] || slurmRetryable[state.State] {
+			e.gone(t, *state, true, time.Now())
+			return true
+		}
 	}
 	msg := fmt.Sprintf("run exec exited with code %d in Slurm job %s without a result", code, t.jobID)
 	if code == 126 || code == 127 {

@@ -33,6 +33,7 @@ type fakeSlurm struct {
 	nodes      []string // sinfo's nodes (default: one, "node1")
 	hold       bool     // new jobs stay PENDING until release()
 	failNext   []string // the next submitted jobs end in these states ("TIMEOUT", "FAILED 97:0") without running
+	failExit   string   // if set, those jobs leave this exit file (a job script that survived the signal)
 	noRun      bool     // jobs run without executing their script (a node that cannot see it)
 	skipScript bool     // jobs complete at once without executing their script
 	forget     bool     // finished jobs are unknown to scontrol (purged)
@@ -117,6 +118,11 @@ func (f *fakeSlurm) sbatch(args []string) ([]byte, error) {
 		j.state, j.exit, _ = strings.Cut(f.failNext[0]+" 0:0", " ")
 		j.exit = strings.Fields(j.exit)[0]
 		f.failNext = f.failNext[1:]
+		if f.failExit != "" {
+			if err := os.WriteFile(filepath.Join(filepath.Dir(j.output), "exit"), []byte(f.failExit+"\n"), 0o644); err != nil {
+				return nil, &SlurmError{Cmd: "sbatch", Msg: "fake: " + err.Error()}
+			}
+		}
 		close(j.ended)
 	case f.hold:
 		j.state = "PENDING"

@@ -110,6 +110,8 @@ var (
 		"POWER_UP_NODE": true, "UPDATE_DB": true}
 	// The job died through no fault of the task: run it again (bounded).
 	slurmRetryable = map[string]bool{"NODE_FAIL": true, "PREEMPTED": true, "BOOT_FAIL": true}
+	// Slurm stopped the job (its own reason, which the task's error gives).
+	slurmKilled = map[string]bool{"CANCELLED": true, "TIMEOUT": true, "OUT_OF_MEMORY": true}
 )
 
 // normState takes the first word of a state ("CANCELLED by 0").

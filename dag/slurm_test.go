@@ -410,6 +410,37 @@ func TestSlurmJobStates(t *testing.T) {
 	}
 }
 
+// A job killed by a signal whose script survived to record the code (143 after
+// SIGTERM): the task's fate is Slurm's job state, not "exited with 143": a
+// cancelled job is reported as cancelled, a preempted one resubmitted, and a job
+// Slurm calls FAILED keeps the exit-code message.
+func TestSlurmSignalledJob(t *testing.T) {
+	for _, c := range []struct {
+		state, want string
+		sbatch      int
+	}{
+		{"CANCELLED", "was cancelled outside nmdyn", 1},
+		{"TIMEOUT", "ran out of time", 1},
+		{"FAILED 15:0", "run exec exited with code 143 in Slurm job", 1},
+		{"PREEMPTED", "", -1}, // resubmitted: one sbatch more than a clean run
+	} {
+		if c.sbatch < 0 {
+			clean := newSlurmTest(t, "b")
+			if _, err := clean.Run(context.Background(), clean.plan(t), RunOptions{Executor: clean.executor(t)}); err != nil {
+				t.Fatal(err)
+			}
+			c.sbatch = clean.fake.count("sbatch") + 1
+		}
+		st := newSlurmTest(t, "b")
+		st.fake.failNext = []string{c.state}
+		st.fake.failExit = "143"
+		_, err := st.Run(context.Background(), st.plan(t), RunOptions{Executor: st.executor(t)})
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) || st.fake.count("sbatch") != c.sbatch {
+			t.Errorf("%s: %d sbatch calls (want %d), err = %v", c.state, st.fake.count("sbatch"), c.sbatch, err)
+		}
+	}
+}
+
 // waitRunning waits until n jobs run in the fake cluster.
 func waitRunning(t *testing.T, f *fakeSlurm, n int) []string {
 	t.Helper()
