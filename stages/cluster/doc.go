@@ -43,6 +43,17 @@
 // Agreement. ARI between the clusters and the mean-field populations (on the units
 // both have), and with the true populations when the session is simulated.
 //
+// Checks against the truth. When the session is simulated, two numbers tell a failure
+// of the clustering apart from a fitted network that does not carry the simulator's
+// populations: the generating network itself (the session's truth_neurons) is
+// clustered exactly as the fitted one (truth_network: K and its ARI with the true
+// populations), and truth_separability is the leave-one-out accuracy with which a
+// supervised linear discriminant (class means and one pooled covariance: the tied
+// mixture's form, but told the true labels) learns the true populations back from
+// the fitted network's standardised features. A low ARI with a high separability is
+// the clustering's fault; a low separability says the populations are not in the
+// fitted parameters, whatever the clustering.
+//
 // Resampled networks. cluster.networks networks of cluster.network_neurons neurons
 // (default: as many as the fitted network) are drawn from the fitted mixture,
 // un-standardised, and their regime along the NE grid is compared with the fitted

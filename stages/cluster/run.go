@@ -137,6 +137,26 @@ func Run(ctx task.Context) error {
 			sum.ARIWithTruth = ptr(v)
 			ctx.Logf("ARI with the true populations: %.3f (%d common units)", v, n)
 		}
+		sum.TruthSeparability = ptr(truthSeparability(feat, model.Units, truth))
+		if sum.TruthSeparability != nil {
+			ctx.Logf("true populations told apart in the fitted network's features by a supervised linear discriminant: %.1f%% of neurons (leave-one-out)",
+				100**sum.TruthSeparability)
+		}
+		gen, err := optionalTruthNetwork(ctx)
+		if err != nil {
+			return err
+		}
+		if gen != nil {
+			tn, err := clusterTruthNetwork(gen, truth, c.MaxClusters, covs, set)
+			if err != nil {
+				return fmt.Errorf("cluster, generating network: %w", err)
+			}
+			sum.TruthNetwork = tn
+			if tn.ARIWithTruth != nil {
+				ctx.Logf("the generating network clustered the same way: K = %d (%s covariances), ARI with the true populations %.3f",
+					tn.NClusters, tn.Covariance, *tn.ARIWithTruth)
+			}
+		}
 	}
 
 	// Networks resampled from the mixture must reproduce the regimes along NE.
@@ -191,20 +211,25 @@ func Run(ctx task.Context) error {
 
 // summary is the stage's part of summary.json; absent numbers are null.
 type summary struct {
-	NClusters                int                  `json:"n_clusters"`
-	Covariance               string               `json:"covariance"`
-	BIC                      []float64            `json:"bic"`
-	BICByCovariance          map[string][]float64 `json:"bic_by_covariance"`
-	StabilityCovariance      string               `json:"stability_covariance,omitempty"`
-	StabilityARI             *float64             `json:"stability_ari"`
-	StabilityNullARI         *float64             `json:"stability_null_ari"`
-	StabilityNullARI95       *float64             `json:"stability_null_ari_q95"`
-	StabilityK               int                  `json:"stability_k"`
-	ARIWithMeanfield         *float64             `json:"ari_with_meanfield"`
-	ARIWithTruth             *float64             `json:"ari_with_truth"`
-	ResampledRegimeAgreement *float64             `json:"resampled_regime_agreement"`
-	Features                 []string             `json:"features"`
-	Neurons                  int                  `json:"neurons"`
+	NClusters           int                  `json:"n_clusters"`
+	Covariance          string               `json:"covariance"`
+	BIC                 []float64            `json:"bic"`
+	BICByCovariance     map[string][]float64 `json:"bic_by_covariance"`
+	StabilityCovariance string               `json:"stability_covariance,omitempty"`
+	StabilityARI        *float64             `json:"stability_ari"`
+	StabilityNullARI    *float64             `json:"stability_null_ari"`
+	StabilityNullARI95  *float64             `json:"stability_null_ari_q95"`
+	StabilityK          int                  `json:"stability_k"`
+	ARIWithMeanfield    *float64             `json:"ari_with_meanfield"`
+	ARIWithTruth        *float64             `json:"ari_with_truth"`
+	// TruthSeparability and TruthNetwork are null unless the session is simulated:
+	// how well the true populations can be learned back from the fitted network's
+	// features with their labels given, and the clustering of the generating network.
+	TruthSeparability        *float64      `json:"truth_separability"`
+	TruthNetwork             *truthNetwork `json:"truth_network"`
+	ResampledRegimeAgreement *float64      `json:"resampled_regime_agreement"`
+	Features                 []string      `json:"features"`
+	Neurons                  int           `json:"neurons"`
 }
 
 func ptr(v float64) *float64 {

@@ -274,7 +274,8 @@ func TestClusterMeansMatchPopulations(t *testing.T) {
 			}
 		}
 	}
-	if s := readSummary(t, ctx); s.StabilityARI != nil || s.ResampledRegimeAgreement != nil || s.ARIWithTruth != nil {
+	if s := readSummary(t, ctx); s.StabilityARI != nil || s.ResampledRegimeAgreement != nil || s.ARIWithTruth != nil ||
+		s.TruthSeparability != nil || s.TruthNetwork != nil {
 		t.Errorf("no bootstrap, no resampled networks, no truth: want nulls, got %+v", s)
 	}
 }

@@ -145,6 +145,14 @@ func headline(sum map[string]any) []headlineRow {
 			str(sum, "meanfield.populations"), percent(sum, "meanfield.agreement_with_rnn"))},
 		headlineRow{"Clusters (BIC); stability ARI; ARI with mean-field populations", fmt.Sprintf("%s; %s; %s",
 			str(sum, "clustering.n_clusters"), fixed(sum, "clustering.stability_ari", 2), fixed(sum, "clustering.ari_with_meanfield", 2))},
+	)
+	if _, ok := lookup(sum, "clustering.truth_network.n_clusters"); ok {
+		rows = append(rows, headlineRow{
+			"Against the simulator's populations: ARI of the clusters; true labels learned back from the fitted features (leave-one-out); the generating network's own clusters (K; ARI)",
+			fmt.Sprintf("%s; %s; %s; %s", fixed(sum, "clustering.ari_with_truth", 2), percent(sum, "clustering.truth_separability"),
+				str(sum, "clustering.truth_network.n_clusters"), fixed(sum, "clustering.truth_network.ari_with_truth", 2))})
+	}
+	rows = append(rows,
 		headlineRow{"Responsiveness: inverted U; peak NE; p", predictionRow(sum, "responsiveness")},
 		headlineRow{"Variability: inverted U; peak NE; p", predictionRow(sum, "variability")},
 		headlineRow{"Model's predicted peak NE", fixed(sum, "prediction.model_peak_ne", 2)},
