@@ -105,12 +105,12 @@ func Fit(ctx task.Context, data *rnn.Binned, v rnn.Variant, seed uint64, s Setti
 	m.Units = append([]int64(nil), data.Units...)
 	m.Events = append([]string(nil), data.Events...)
 	null := rnn.NullRates(data.Data, data.IsTrain)
-	set := &rnn.TrainSettings{Epochs: s.Epochs, BatchWindows: s.Batch, LearningRate: s.LR, L2: s.L2,
-		Patience: s.Patience, Seed: seed, Threads: ctx.Threads(),
-		Progress: func(rec rnn.EpochRecord) {
-			ctx.Progress(float64(rec.Epoch+1)/float64(s.Epochs),
-				fmt.Sprintf("%s seed %d epoch %d/%d val %.4f bits/spike", v, seed, rec.Epoch+1, s.Epochs, rec.ValBits))
-		}}
+	set := s.TrainSettings()
+	set.Seed, set.Threads = seed, ctx.Threads()
+	set.Progress = func(rec rnn.EpochRecord) {
+		ctx.Progress(float64(rec.Epoch+1)/float64(s.Epochs),
+			fmt.Sprintf("%s seed %d epoch %d/%d val %.4f bits/spike", v, seed, rec.Epoch+1, s.Epochs, rec.ValBits))
+	}
 	tr, err := rnn.Train(ctx.Ctx(), m, data.Data, train, val, null, set)
 	if err != nil {
 		return nil, fmt.Errorf("fit %s seed %d: %w", v, seed, err)

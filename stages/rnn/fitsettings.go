@@ -63,6 +63,17 @@ func (s FitSettings) Check() error {
 	return nil
 }
 
+// TrainSettings translates the settings into those of Train (without seed, threads
+// and progress, which the caller adds). Train reads an L2 of 0 as its default
+// penalty, so fit.l2 = 0, no penalty, becomes a negative L2 here.
+func (s FitSettings) TrainSettings() *TrainSettings {
+	l2 := s.L2
+	if l2 == 0 {
+		l2 = -1
+	}
+	return &TrainSettings{Epochs: s.Epochs, BatchWindows: s.Batch, LearningRate: s.LR, L2: l2, Patience: s.Patience}
+}
+
 // WindowBins is the window length in bins of width dtSeconds (at least 2).
 func (s FitSettings) WindowBins(dtSeconds float64) int {
 	return max(2, int(math.Round(s.WindowS/dtSeconds)))

@@ -40,3 +40,20 @@ func TestTrainRecoversFromOverflow(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// fit.l2 = 0 means no penalty: Train must not read it as its default 1e-3 (which it
+// did through the fit stage before TrainSettings translated it).
+func TestFitSettingsL2(t *testing.T) {
+	for _, c := range []struct{ l2, want float64 }{{0, 0}, {1e-3, 1e-3}, {0.05, 0.05}} {
+		s := DefaultFitSettings()
+		s.L2 = c.l2
+		if got := s.TrainSettings().withDefaults().L2; got != c.want {
+			t.Errorf("fit.l2 = %v: Train's penalty %v, want %v", c.l2, got, c.want)
+		}
+	}
+	s := DefaultFitSettings()
+	ts := s.TrainSettings().withDefaults()
+	if ts.Epochs != s.Epochs || ts.BatchWindows != s.Batch || ts.LearningRate != s.LR || ts.Patience != s.Patience {
+		t.Errorf("TrainSettings %+v do not carry the fit settings %+v", ts, s)
+	}
+}
