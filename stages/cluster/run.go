@@ -244,17 +244,9 @@ func loadModel(ctx task.Context) (*rnn.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	neurons, err := in.Table("winner_neurons")
+	m, err := rnn.ReadModel(in, "winner")
 	if err != nil {
-		return nil, fmt.Errorf("select winner_neurons: %w", err)
-	}
-	globals, err := in.Table("winner_globals")
-	if err != nil {
-		return nil, fmt.Errorf("select winner_globals: %w", err)
-	}
-	m, err := rnn.FromTables(neurons, globals)
-	if err != nil {
-		return nil, fmt.Errorf("select winner_neurons/winner_globals: %w", err)
+		return nil, fmt.Errorf("select %w", err)
 	}
 	return m, nil
 }

@@ -34,17 +34,9 @@ func optionalTruthNetwork(ctx task.Context) (*rnn.Model, error) {
 	if !slices.Contains(names, "truth_neurons.parquet") || !slices.Contains(names, "truth_globals.parquet") {
 		return nil, nil
 	}
-	neurons, err := in.Table("truth_neurons")
+	m, err := rnn.ReadModel(in, "truth")
 	if err != nil {
-		return nil, fmt.Errorf("session truth_neurons: %w", err)
-	}
-	globals, err := in.Table("truth_globals")
-	if err != nil {
-		return nil, fmt.Errorf("session truth_globals: %w", err)
-	}
-	m, err := rnn.FromTables(neurons, globals)
-	if err != nil {
-		return nil, fmt.Errorf("session truth_neurons/truth_globals: %w", err)
+		return nil, fmt.Errorf("session %w", err)
 	}
 	return m, nil
 }

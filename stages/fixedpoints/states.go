@@ -22,17 +22,9 @@ func readModel(in task.Input, prefix string) (*rnn.Model, error) {
 // modelFrom reads the model in the tables <prefix>_neurons and <prefix>_globals
 // of stage's output.
 func modelFrom(in task.Input, stage, prefix string) (*rnn.Model, error) {
-	neurons, err := in.Table(prefix + "_neurons")
+	m, err := rnn.ReadModel(in, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("fixedpoints: %s output %s_neurons: %w", stage, prefix, err)
-	}
-	globals, err := in.Table(prefix + "_globals")
-	if err != nil {
-		return nil, fmt.Errorf("fixedpoints: %s output %s_globals: %w", stage, prefix, err)
-	}
-	m, err := rnn.FromTables(neurons, globals)
-	if err != nil {
-		return nil, fmt.Errorf("fixedpoints: %s outputs %s_neurons/%s_globals: %w", stage, prefix, prefix, err)
+		return nil, fmt.Errorf("fixedpoints: %s output %w", stage, err)
 	}
 	return m, nil
 }

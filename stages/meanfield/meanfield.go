@@ -166,17 +166,9 @@ func readModel(ctx task.Context) (*rnn.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("meanfield: %w", err)
 	}
-	neurons, err := sel.Table("winner_neurons")
+	m, err := rnn.ReadModel(sel, "winner")
 	if err != nil {
-		return nil, fmt.Errorf("meanfield: select output winner_neurons: %w", err)
-	}
-	globals, err := sel.Table("winner_globals")
-	if err != nil {
-		return nil, fmt.Errorf("meanfield: select output winner_globals: %w", err)
-	}
-	m, err := rnn.FromTables(neurons, globals)
-	if err != nil {
-		return nil, fmt.Errorf("meanfield: select outputs winner_neurons/winner_globals: %w", err)
+		return nil, fmt.Errorf("meanfield: select output %w", err)
 	}
 	return m, nil
 }

@@ -65,6 +65,35 @@ func (m *Model) Tables() (neurons, globals *table.Table) {
 	return neurons, globals
 }
 
+// TableSource is where ReadModel finds a model's tables: a stage's upstream output
+// (task.Input) or anything else that reads tables by name.
+type TableSource interface {
+	Table(name string) (*table.Table, error)
+}
+
+// ReadModel decodes the model written as the tables <prefix>_neurons and
+// <prefix>_globals (neurons and globals when prefix is empty); errors name the
+// table at fault.
+func ReadModel(src TableSource, prefix string) (*Model, error) {
+	nn, gn := "neurons", "globals"
+	if prefix != "" {
+		nn, gn = prefix+"_neurons", prefix+"_globals"
+	}
+	neurons, err := src.Table(nn)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", nn, err)
+	}
+	globals, err := src.Table(gn)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", gn, err)
+	}
+	m, err := FromTables(neurons, globals)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", nn, gn, err)
+	}
+	return m, nil
+}
+
 // FromTables decodes what Tables wrote.
 func FromTables(neurons, globals *table.Table) (*Model, error) {
 	if globals.Len() != 1 {

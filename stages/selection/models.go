@@ -9,17 +9,7 @@ import (
 	"nmdyn/stages/task"
 )
 
-func loadModel(in task.Input) (*rnn.Model, error) {
-	n, err := in.Table("neurons")
-	if err != nil {
-		return nil, err
-	}
-	g, err := in.Table("globals")
-	if err != nil {
-		return nil, err
-	}
-	return rnn.FromTables(n, g)
-}
+func loadModel(in task.Input) (*rnn.Model, error) { return rnn.ReadModel(in, "") }
 
 func loadData(pre task.Input, k int) (*rnn.Binned, error) {
 	counts, err := pre.Table("counts")
@@ -95,15 +85,7 @@ func truthScore(ctx task.Context, d *rnn.Binned, wlen int, emaS float64) (*table
 	if !hasTruth {
 		return nil, nil
 	}
-	tn, err := sess.Table("truth_neurons")
-	if err != nil {
-		return nil, err
-	}
-	tg, err := sess.Table("truth_globals")
-	if err != nil {
-		return nil, err
-	}
-	m, err := rnn.FromTables(tn, tg)
+	m, err := rnn.ReadModel(sess, "truth")
 	if err != nil {
 		return nil, fmt.Errorf("truth model: %w", err)
 	}
