@@ -368,7 +368,20 @@ func optionalTruth(ctx task.Context) (map[int64]string, bool, error) {
 // agreement is the ARI between the clusters of the units and another partition, on
 // the units both have, and how many those are.
 func agreement(units []int64, labels []int, other map[int64]string) (float64, int) {
-	var a, b []int
+	rows, b, _ := common(units, other)
+	if len(rows) == 0 {
+		return math.NaN(), 0
+	}
+	a := make([]int, len(rows))
+	for j, i := range rows {
+		a[j] = labels[i]
+	}
+	return gmm.AdjustedRand(a, b), len(a)
+}
+
+// common lists the rows whose unit the partition other has, with their parts
+// numbered 0..k-1 in order of first appearance.
+func common(units []int64, other map[int64]string) (rows, parts []int, k int) {
 	ids := map[string]int{}
 	for i, u := range units {
 		s, ok := other[u]
@@ -378,13 +391,10 @@ func agreement(units []int64, labels []int, other map[int64]string) (float64, in
 		if _, ok := ids[s]; !ok {
 			ids[s] = len(ids)
 		}
-		a = append(a, labels[i])
-		b = append(b, ids[s])
+		rows = append(rows, i)
+		parts = append(parts, ids[s])
 	}
-	if len(a) == 0 {
-		return math.NaN(), 0
-	}
-	return gmm.AdjustedRand(a, b), len(a)
+	return rows, parts, len(ids)
 }
 
 // fittedRegimes returns the NE grid and the fitted network's regime at each level:

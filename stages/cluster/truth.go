@@ -72,21 +72,12 @@ func clusterTruthNetwork(m *rnn.Model, truth map[int64]string, kmax int, covs []
 // parameters. Neurons without a true population are left out; NaN with fewer than
 // two populations or too few neurons for a pooled covariance.
 func truthSeparability(f *features, units []int64, truth map[int64]string) float64 {
-	var rows [][]float64
-	var lab []int
-	ids := map[string]int{}
-	for i, u := range units {
-		s, ok := truth[u]
-		if !ok {
-			continue
-		}
-		if _, ok := ids[s]; !ok {
-			ids[s] = len(ids)
-		}
-		rows = append(rows, f.z[i*f.d:(i+1)*f.d])
-		lab = append(lab, ids[s])
+	idx, lab, k := common(units, truth)
+	rows := make([][]float64, len(idx))
+	for j, i := range idx {
+		rows[j] = f.z[i*f.d : (i+1)*f.d]
 	}
-	return looLDA(rows, lab, len(ids))
+	return looLDA(rows, lab, k)
 }
 
 // looLDA is the leave-one-out accuracy of a linear discriminant with k classes on

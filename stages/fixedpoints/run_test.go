@@ -299,10 +299,10 @@ func TestRunErrors(t *testing.T) {
 func TestRunTruth(t *testing.T) {
 	m := testModel(200, 1)
 	params := map[string]any{"fixedpoints": map[string]any{"grid": 11}}
-	run := func(sess *tasktest.Outputs) *tasktest.Context {
+	run := func(fitted *rnn.Model, sess *tasktest.Outputs) *tasktest.Context {
 		ctx := tasktest.New(params)
 		ctx.NThreads = 2
-		ctx.AddInput("select", selectOutputs(m))
+		ctx.AddInput("select", selectOutputs(fitted))
 		ctx.AddInput("session", sess)
 		if err := Run(ctx); err != nil {
 			t.Fatalf("Run: %v", err)
@@ -311,7 +311,7 @@ func TestRunTruth(t *testing.T) {
 	}
 	sim := tasktest.NewOutputs(nil)
 	sim.Tables["truth_neurons"], sim.Tables["truth_globals"] = m.Tables()
-	out := run(sim).Out
+	out := run(m, sim).Out
 	truth, ok := out.Tables["truth_levels"]
 	if !ok {
 		t.Fatal("no truth_levels table")
@@ -369,13 +369,7 @@ func TestRunTruth(t *testing.T) {
 	overlap := func(fitted, truth *rnn.Model) (any, []float64) {
 		sess := tasktest.NewOutputs(nil)
 		sess.Tables["truth_neurons"], sess.Tables["truth_globals"] = truth.Tables()
-		ctx := tasktest.New(params)
-		ctx.NThreads = 2
-		ctx.AddInput("select", selectOutputs(fitted))
-		ctx.AddInput("session", sess)
-		if err := Run(ctx); err != nil {
-			t.Fatalf("Run: %v", err)
-		}
+		ctx := run(fitted, sess)
 		var v struct {
 			Dynamics struct {
 				Truth struct {
@@ -396,7 +390,7 @@ func TestRunTruth(t *testing.T) {
 		t.Errorf("neither has a line attractor: overlaps %v, truth range %v; want null, null", o, r)
 	}
 
-	rec := run(tasktest.NewOutputs(nil)).Out
+	rec := run(m, tasktest.NewOutputs(nil)).Out
 	if _, ok := rec.Tables["truth_levels"]; ok {
 		t.Error("truth_levels written for a session without truth")
 	}
